@@ -1,0 +1,32 @@
+"""ASGI entry point: HTTP goes to Django, WebSockets to the Channels router.
+
+The WebSocket side reads the same Django session as HTTP (AuthMiddlewareStack)
+and accepts only origins in ALLOWED_HOSTS (AllowedHostsOriginValidator).
+"""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "asgi_blog.settings")
+# Set up Django before importing anything that touches models.
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
+
+from realtime.routing import websocket_urlpatterns  # noqa: E402
+
+# In debug, daphne serves /static/ itself; in production a proxy (or
+# collectstatic + a static server) does.
+http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.DEBUG else django_asgi_app
+
+application = ProtocolTypeRouter(
+    {
+        "http": http_app,
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+    }
+)

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from blog import views as blog_views
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="blog:post_list", permanent=False)),
+    path("blog/", include("blog.urls")),
+    # Our login view first, so it shadows the one in django.contrib.auth.urls.
+    path("accounts/login/", blog_views.LoginView.as_view(), name="login"),
+    path("accounts/signup/", blog_views.signup, name="signup"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+]
