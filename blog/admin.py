@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from blog import services
+from blog.models import Comment, Post, User
+
+admin.site.register(User, UserAdmin)
+
+
+@admin.register(Post)
+class PostAdmin(admin.ModelAdmin):
+    list_display = ["title", "author", "status", "published_at", "created"]
+    list_filter = ["status"]
+    search_fields = ["title", "body"]
+    raw_id_fields = ["author"]
+    readonly_fields = ["published_at"]
+    actions = ["publish"]
+
+    @admin.action(description="Publish selected posts", permissions=["publish"])
+    def publish(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        for post in queryset:
+            services.post_publish(post=post, actor=request.user)
+        self.message_user(request, f"Published {queryset.count()} post(s).", messages.SUCCESS)
+
+    def has_publish_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("blog.publish_post")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Post | None = None) -> list[str]:
+        if self.has_publish_permission(request):
+            return self.readonly_fields
+        return [*self.readonly_fields, "status"]
+
+    def save_model(self, request: HttpRequest, obj: Post, form: object, change: bool) -> None:
+        # Publishing goes through the service, which checks the permission and stamps the time.
+        publishing = obj.is_published and obj.published_at is None
+        if publishing:
+            obj.status = Post.Status.DRAFT
+        super().save_model(request, obj, form, change)
+        if publishing:
+            services.post_publish(post=obj, actor=request.user)
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = ["id", "post", "author", "created", "body"]
+    list_select_related = ["post", "author"]
+    search_fields = ["body", "author__username"]
+    raw_id_fields = ["post", "author"]
+    readonly_fields = ["client_id", "created"]
+
+    # Comments are written by their authors through the site; the admin views and deletes them.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Comment | None = None) -> bool:
+        return False
+
+    # Deletes go through the service, so readers of the post hear of them.
+    def delete_model(self, request: HttpRequest, obj: Comment) -> None:
+        services.comment_delete(comment=obj, actor=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
+        for comment in queryset:
+            services.comment_delete(comment=comment, actor=request.user)

@@ -1,0 +1,36 @@
+"""Forms parse and show errors; the services decide and save."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+
+from blog.models import COMMENT_MAX_LENGTH, Post, User
+
+
+class CommentForm(forms.Form):
+    # Not required and not stripped here: the comment service owns the body rules
+    # and reports them, so HTTP and WebSocket clients read the same messages.
+    body = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": COMMENT_MAX_LENGTH, "placeholder": "Add a comment"}),
+    )
+    client_id = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class PostForm(forms.ModelForm):
+    class Meta:
+        model = Post
+        fields = ["title", "body", "status"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 14}), "status": forms.RadioSelect}
+
+
+class LoginForm(AuthenticationForm):
+    remember_me = forms.BooleanField(required=False, label="Remember me for two weeks")
+
+
+class SignupForm(UserCreationForm):
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ["username"]

@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+import markdown
+import nh3
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+
+COMMENT_MAX_LENGTH = 2000
+CLIENT_ID_MAX_LENGTH = 64
+
+MESSAGE_COMMENT_EMPTY = "Write something before posting."
+MESSAGE_COMMENT_TOO_LONG = f"Keep comments to {COMMENT_MAX_LENGTH:,} characters or fewer."
+MESSAGE_COMMENT_NUL = "Comments cannot contain NUL characters."
+MESSAGE_COMMENT_SURROGATE = "Comments must be valid Unicode text."
+
+# Tags a post body may use once Markdown has turned it into HTML.
+POST_BODY_TAGS = {
+    "a", "abbr", "blockquote", "br", "code", "em", "h2", "h3", "h4", "hr", "img",
+    "li", "ol", "p", "pre", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul",
+}  # fmt: skip
+
+
+class User(AbstractUser):
+    """The site's user: Django's own, kept swappable from the first migration."""
+
+
+def validate_comment_text(value: str) -> None:
+    """Reject text that PostgreSQL or a browser could not store or show faithfully."""
+    if "\x00" in value:
+        raise ValidationError(MESSAGE_COMMENT_NUL, code="nul")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(MESSAGE_COMMENT_SURROGATE, code="surrogate") from None
+    if not value.strip():
+        raise ValidationError(MESSAGE_COMMENT_EMPTY, code="blank")
+
+
+class PostQuerySet(models.QuerySet["Post"]):
+    def published(self) -> PostQuerySet:
+        return self.filter(status=Post.Status.PUBLISHED)
+
+    def visible_to(self, user: User) -> PostQuerySet:
+        """Published posts for everyone; drafts for their author and for publishers."""
+        return self._visible_to(user, can_publish=user.is_authenticated and user.has_perm("blog.publish_post"))
+
+    async def avisible_to(self, user: User) -> PostQuerySet:
+        can_publish = user.is_authenticated and await user.ahas_perm("blog.publish_post")
+        return self._visible_to(user, can_publish=can_publish)
+
+    def _visible_to(self, user: User, *, can_publish: bool) -> PostQuerySet:
+        if can_publish:
+            return self.all()
+        if not user.is_authenticated:
+            return self.published()
+        return self.filter(Q(status=Post.Status.PUBLISHED) | Q(author=user))
+
+    def newest_first(self) -> PostQuerySet:
+        return self.order_by("-published_at", "-created")
+
+
+class Post(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    title = models.CharField(max_length=200)
+    body = models.TextField(help_text="Markdown.")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts")
+    status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        permissions = [("publish_post", "Can publish posts")]
+        indexes = [models.Index(fields=["status", "-published_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("blog:post_detail", args=[self.pk])
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    @property
+    def body_html(self) -> SafeString:
+        """The Markdown body as HTML, with everything outside a small allow-list removed."""
+        html = markdown.markdown(self.body, extensions=["fenced_code", "tables"])
+        return mark_safe(nh3.clean(html, tags=POST_BODY_TAGS))  # noqa: S308 - nh3 sanitised it
+
+
+class CommentQuerySet(models.QuerySet["Comment"]):
+    def for_display(self) -> CommentQuerySet:
+        return self.select_related("author").order_by("id")
+
+    def after(self, comment_id: int | None) -> CommentQuerySet:
+        return self if comment_id is None else self.filter(id__gt=comment_id)
+
+
+class Comment(models.Model):
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments")
+    body = models.TextField(
+        error_messages={"blank": MESSAGE_COMMENT_EMPTY},
+        validators=[
+            validate_comment_text,
+            MaxLengthValidator(COMMENT_MAX_LENGTH, message=MESSAGE_COMMENT_TOO_LONG),
+        ],
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    # Chosen by the client so that a retried submission is recognised, not saved twice.
+    client_id = models.CharField(max_length=CLIENT_ID_MAX_LENGTH, null=True, blank=True)
+
+    objects = CommentQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "client_id"],
+                condition=Q(client_id__isnull=False),
+                name="comment_client_id_unique_per_author",
+            )
+        ]
+        indexes = [models.Index(fields=["post", "id"])]
+
+    def __str__(self) -> str:
+        return f"Comment {self.pk} by {self.author_id} on post {self.post_id}"
+
+    def get_absolute_url(self) -> str:
+        return f"{reverse('blog:post_detail', args=[self.post_id])}#comment-{self.pk}"
+
+    def as_json(self) -> dict[str, object]:
+        """The comment as the HTTP API and the WebSocket frames show it (author loaded)."""
+        return {
+            "id": self.pk,
+            "post": self.post_id,
+            "author": self.author.get_username(),
+            "body": self.body,
+            "created": self.created.isoformat(),
+            "client_id": self.client_id,
+        }

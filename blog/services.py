@@ -1,0 +1,122 @@
+"""The only code that writes posts and comments.
+
+The HTTP views, the WebSocket consumer and the admin all call these functions,
+so each rule (who may, how long, how often, duplicates) is written once.
+They are synchronous because Django transactions are; async callers use
+sync_to_async / database_sync_to_async.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import partial
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from blog.models import Comment, Post, User
+from blog.rate_limit import comment_budget_spend
+from realtime import broadcast
+
+logger = logging.getLogger(__name__)
+
+MESSAGE_LOGIN_REQUIRED = "Log in to comment."
+MESSAGE_COMMENTS_CLOSED = "Comments open once the post is published."
+MESSAGE_CLIENT_ID_REUSED = "This client_id was already used for a comment on another post."
+MESSAGE_NOT_YOUR_COMMENT = "You can only delete your own comments."
+MESSAGE_CANNOT_PUBLISH = "You do not have permission to publish posts."
+
+
+class LoginRequired(PermissionDenied):
+    """The action needs a logged-in user (as opposed to a user without the right)."""
+
+
+@dataclass(frozen=True)
+class CommentPosted:
+    comment: Comment
+    created: bool  # False when client_id named a comment saved earlier
+
+
+def comment_post(*, post: Post, author: User, body: str, client_id: str | None = None) -> CommentPosted:
+    """Validate and save a comment, then broadcast it once the transaction commits.
+
+    Raises LoginRequired, PermissionDenied, ValidationError (with field errors) or RateLimited.
+    A client_id the author used before returns that earlier comment instead.
+    """
+    if not author.is_authenticated:
+        raise LoginRequired(MESSAGE_LOGIN_REQUIRED)
+    if not post.is_published:
+        raise PermissionDenied(MESSAGE_COMMENTS_CLOSED)
+    comment = Comment(post=post, author=author, body=body.strip(), client_id=client_id or None)
+    # Uniqueness is settled by the database constraint below, not by a racy lookup.
+    comment.full_clean(exclude=["post", "author"], validate_constraints=False)
+
+    if comment.client_id is not None:
+        earlier = _comment_by_client_id(author=author, client_id=comment.client_id, post=post)
+        if earlier is not None:
+            return CommentPosted(comment=earlier, created=False)
+
+    comment_budget_spend(user_id=author.pk)
+    try:
+        with transaction.atomic():
+            comment.save()
+            transaction.on_commit(partial(broadcast.comment_created, comment), robust=True)
+    except IntegrityError:
+        if comment.client_id is None:
+            raise
+        # A concurrent retry with the same client_id won the race: answer with its comment.
+        earlier = _comment_by_client_id(author=author, client_id=comment.client_id, post=post)
+        if earlier is None:
+            raise
+        return CommentPosted(comment=earlier, created=False)
+    logger.info("comment saved id=%s post=%s author=%s", comment.pk, post.pk, author.pk)
+    return CommentPosted(comment=comment, created=True)
+
+
+def _comment_by_client_id(*, author: User, client_id: str, post: Post) -> Comment | None:
+    earlier = Comment.objects.select_related("author").filter(author=author, client_id=client_id).first()
+    if earlier is not None and earlier.post_id != post.pk:
+        raise ValidationError({"client_id": [MESSAGE_CLIENT_ID_REUSED]})
+    return earlier
+
+
+def comment_delete(*, comment: Comment, actor: User) -> None:
+    """Delete a comment (its author, or anyone with blog.delete_comment) and tell readers."""
+    if not (comment.author_id == actor.pk or actor.has_perm("blog.delete_comment")):
+        raise PermissionDenied(MESSAGE_NOT_YOUR_COMMENT)
+    post_id, comment_id = comment.post_id, comment.pk
+    with transaction.atomic():
+        comment.delete()
+        transaction.on_commit(partial(broadcast.comment_deleted, post_id=post_id, comment_id=comment_id), robust=True)
+
+
+def post_create(*, author: User, title: str, body: str, status: str) -> Post:
+    """Save a new post; only users with blog.publish_post may publish it straight away."""
+    may_publish = status == Post.Status.PUBLISHED and author.has_perm("blog.publish_post")
+    post = Post(
+        author=author,
+        title=title.strip(),
+        body=body,
+        status=Post.Status.PUBLISHED if may_publish else Post.Status.DRAFT,
+        published_at=timezone.now() if may_publish else None,
+    )
+    post.full_clean()
+    post.save()
+    return post
+
+
+def post_publish(*, post: Post, actor: User) -> Post:
+    if not actor.has_perm("blog.publish_post"):
+        raise PermissionDenied(MESSAGE_CANNOT_PUBLISH)
+    if not post.is_published:
+        post.status = Post.Status.PUBLISHED
+        post.published_at = timezone.now()
+        post.save(update_fields=["status", "published_at", "updated"])
+    return post
+
+
+def user_signup(*, username: str, password: str) -> User:
+    """Create an ordinary account; the signup form has already checked the password."""
+    return User.objects.create_user(username=username, password=password)

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from blog import views
+
+app_name = "blog"
+
+urlpatterns = [
+    path("", views.post_list, name="post_list"),
+    path("posts/new/", views.post_create, name="post_create"),
+    path("posts/<int:post_id>/", views.post_detail, name="post_detail"),
+    path("posts/<int:post_id>/comments/", views.post_comments, name="post_comments"),
+    path("whoami/", views.whoami, name="whoami"),
+]

@@ -1,0 +1,184 @@
+"""Small async views: parse, call a service or a QuerySet method, render or redirect."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import wraps
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import alogin
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.core.paginator import AsyncPaginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from blog import services
+from blog.failures import SERVICE_REFUSALS, Failure, failure_from
+from blog.forms import CommentForm, LoginForm, PostForm, SignupForm
+from blog.models import Post
+
+COMMENT_LIST_LIMIT = 200
+MESSAGE_BAD_AFTER = "after must be a comment id (a whole number)."
+MESSAGE_LOGIN_REQUIRED = services.MESSAGE_LOGIN_REQUIRED
+
+View = Callable[..., Awaitable[HttpResponse]]
+
+
+def wants_json(request: HttpRequest) -> bool:
+    return request.get_preferred_type(["text/html", "application/json"]) == "application/json"
+
+
+async def visible_post_or_404(request: HttpRequest, post_id: int) -> Post:
+    visible = await Post.objects.avisible_to(request.user)
+    try:
+        return await visible.select_related("author").aget(pk=post_id)
+    except Post.DoesNotExist:
+        raise Http404("No such post.") from None
+
+
+@require_GET
+async def post_list(request: HttpRequest) -> HttpResponse:
+    posts = Post.objects.published().newest_first().select_related("author")
+    page = await AsyncPaginator(posts, settings.BLOG_POSTS_PER_PAGE).aget_page(request.GET.get("page"))
+    context = {"page": page, "posts": [post async for post in page.object_list]}
+    return TemplateResponse(request, "blog/post_list.html", context)
+
+
+@require_GET
+async def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
+    post = await visible_post_or_404(request, post_id)
+    return await render_post_page(request, post, CommentForm())
+
+
+async def render_post_page(request: HttpRequest, post: Post, form: CommentForm, status: int = 200) -> HttpResponse:
+    comments = [comment async for comment in post.comments.for_display()]
+    context = {
+        "post": post,
+        "comments": comments,
+        "last_comment_id": comments[-1].pk if comments else 0,
+        "form": form,
+        "can_comment": request.user.is_authenticated and post.is_published,
+    }
+    return TemplateResponse(request, "blog/post_detail.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+async def post_create(request: HttpRequest) -> HttpResponse:
+    form = PostForm(request.POST or None, initial={"status": Post.Status.DRAFT})
+    if request.method == "POST" and form.is_valid():
+        post = await sync_to_async(services.post_create)(author=request.user, **form.cleaned_data)
+        if post.status != form.cleaned_data["status"]:
+            messages.info(request, "Saved as a draft: an Editor will publish it.")
+        return redirect(post)
+    can_publish = await request.user.ahas_perm("blog.publish_post")
+    return TemplateResponse(request, "blog/post_form.html", {"form": form, "can_publish": can_publish})
+
+
+@require_http_methods(["GET", "POST"])
+async def post_comments(request: HttpRequest, post_id: int) -> HttpResponse:
+    """GET: the comment list as JSON. POST: add a comment (a form or a JSON client)."""
+    if request.method == "POST":
+        return await comment_create(request, post_id)
+    return await comment_list(request, post_id)
+
+
+async def comment_list(request: HttpRequest, post_id: int) -> HttpResponse:
+    post = await visible_post_or_404(request, post_id)
+    try:
+        after = int(request.GET["after"]) if request.GET.get("after") else None
+    except ValueError:
+        return JsonResponse(Failure("invalid", MESSAGE_BAD_AFTER).as_json(), status=400)
+    comments = post.comments.after(after).for_display()[:COMMENT_LIST_LIMIT]
+    payload = [comment.as_json() async for comment in comments]
+    return JsonResponse({"comments": payload, "last_id": payload[-1]["id"] if payload else None})
+
+
+def comment_login_required(view: View) -> View:
+    """Like @login_required, but JSON clients get 401 instead of a redirect.
+
+    Browsers go to the login page and come back to the post, not to this endpoint.
+    """
+
+    @wraps(view)
+    async def wrapper(request: HttpRequest, post_id: int) -> HttpResponse:
+        if request.user.is_authenticated:
+            return await view(request, post_id)
+        if wants_json(request):
+            return JsonResponse(Failure("login_required", MESSAGE_LOGIN_REQUIRED).as_json(), status=401)
+        return redirect_to_login(reverse("blog:post_detail", args=[post_id]))
+
+    return wrapper
+
+
+@comment_login_required
+async def comment_create(request: HttpRequest, post_id: int) -> HttpResponse:
+    post = await visible_post_or_404(request, post_id)
+    form = CommentForm(request.POST)
+    form.is_valid()  # only parses; the service validates
+    try:
+        posted = await sync_to_async(services.comment_post)(
+            post=post,
+            author=request.user,
+            body=form.cleaned_data.get("body", ""),
+            client_id=form.cleaned_data.get("client_id") or None,
+        )
+    except SERVICE_REFUSALS as error:
+        return await comment_refused(request, post, form, failure_from(error), error)
+    if wants_json(request):
+        return JsonResponse({"comment": posted.comment.as_json()}, status=201 if posted.created else 200)
+    return redirect(posted.comment.get_absolute_url())
+
+
+async def comment_refused(
+    request: HttpRequest, post: Post, form: CommentForm, failure: Failure, error: Exception
+) -> HttpResponse:
+    if wants_json(request):
+        response = JsonResponse(failure.as_json(), status=failure.http_status)
+    else:
+        form.add_error(None, error if isinstance(error, ValidationError) else failure.message)
+        response = await render_post_page(request, post, form, status=failure.http_status)
+    if failure.code == "rate_limited":
+        response["Retry-After"] = str(failure.extra["retry_after"])
+    return response
+
+
+@require_GET
+async def whoami(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return HttpResponse(f"You are logged in as {request.user.get_username()}.", content_type="text/plain")
+    return HttpResponse("You are browsing anonymously.", content_type="text/plain")
+
+
+@require_http_methods(["GET", "POST"])
+async def signup(request: HttpRequest) -> HttpResponse:
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and await sync_to_async(form.is_valid)():
+        user = await sync_to_async(services.user_signup)(
+            username=form.cleaned_data["username"], password=form.cleaned_data["password1"]
+        )
+        await alogin(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome, {user.get_username()}! You are logged in.")
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    return TemplateResponse(request, "registration/signup.html", {"form": form})
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login view plus "remember me": a browser session unless it is ticked."""
+
+    form_class = LoginForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: LoginForm) -> HttpResponse:
+        response = super().form_valid(form)
+        # 0 ends the session when the browser closes; None uses SESSION_COOKIE_AGE.
+        self.request.session.set_expiry(None if form.cleaned_data["remember_me"] else 0)
+        return response
