@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+from channels.layers import channel_layers
+from django.conf import settings
+from django.core.cache import cache
+
+from tests.factories import make_post, make_user
+
+
+def pytest_configure() -> None:
+    # A stale Redis database from an earlier run would leak groups and budgets into this one.
+    if redis_url := os.environ.get("REDIS_URL"):
+        import redis
+
+        redis.Redis.from_url(redis_url).flushdb()
+
+
+PRODUCTION_PASSWORD_HASHERS = list(settings.PASSWORD_HASHERS)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Argon2 is slow by design; tests that are about hashing ask for it back."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def production_password_hashers(settings):
+    settings.PASSWORD_HASHERS = PRODUCTION_PASSWORD_HASHERS
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache_and_layer():
+    """Each test starts with an unspent comment budget and a new channel layer."""
+    cache.clear()
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.fixture
+def author(db):
+    return make_user("author")
+
+
+@pytest.fixture
+def reader(db):
+    return make_user("reader")
+
+
+@pytest.fixture
+def editor(db):
+    return make_user("editor", editor=True)
+
+
+@pytest.fixture
+def post(author):
+    return make_post(author, title="A published post")
+
+
+@pytest.fixture
+def draft(author):
+    return make_post(author, published=False, title="A draft")
+
+
+@pytest.fixture
+def reader_client(client, reader):
+    client.force_login(reader)
+    return client

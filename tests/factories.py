@@ -1,0 +1,34 @@
+"""The one place tests make users, posts and comments."""
+
+from __future__ import annotations
+
+import itertools
+
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from blog.models import Comment, Post, User
+
+PASSWORD = "correct-horse-battery-staple"
+_sequence = itertools.count(1)
+
+
+def make_user(username: str | None = None, *, editor: bool = False, **fields: object) -> User:
+    user = User.objects.create_user(username=username or f"user{next(_sequence)}", password=PASSWORD, **fields)
+    if editor:
+        user.groups.add(Group.objects.get(name="Editors"))
+    return user
+
+
+def make_post(author: User, *, published: bool = True, title: str | None = None, body: str = "Hello.") -> Post:
+    return Post.objects.create(
+        author=author,
+        title=title or f"Post {next(_sequence)}",
+        body=body,
+        status=Post.Status.PUBLISHED if published else Post.Status.DRAFT,
+        published_at=timezone.now() if published else None,
+    )
+
+
+def make_comment(post: Post, author: User, body: str = "Nice post.", **fields: object) -> Comment:
+    return Comment.objects.create(post=post, author=author, body=body, **fields)
