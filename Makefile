@@ -1,0 +1,40 @@
+# Two commands do all the set-up on a fresh machine:
+#   make run   - virtualenv, install, migrate, demo data, daphne on http://127.0.0.1:8000
+#   make test  - virtualenv, install, lint and the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Matches the application's own frame limit; larger frames are cut by daphne (close 1009).
+DAPHNE_FLAGS := --websocket-max-message-size 65536
+
+.PHONY: run test lint
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "asgi_blog needs Python 3.12 or newer (Django 6.1); found " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.runtime-installed
+	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo
+	@echo
+	@echo "asgi_blog is starting on http://$(HOST):$(PORT)/ (Ctrl-C stops it)."
+	@echo "Open it in two browsers: log in as one of the demo users above in one, stay anonymous in the other."
+	DJANGO_DEBUG=1 $(BIN)/daphne -b $(HOST) -p $(PORT) $(DAPHNE_FLAGS) asgi_blog.asgi:application
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/pytest

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import pytest
+
+from blog import services
+from blog.models import Comment, Post
+from tests.factories import make_comment, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_editor(db):
+    return make_user("chief", editor=True, is_staff=True)
+
+
+@pytest.fixture
+def staff_writer(db):
+    user = make_user("intern", is_staff=True)
+    user.user_permissions.add(*_permissions("add_post", "change_post", "view_post"))
+    return user
+
+
+def _permissions(*codenames):
+    from django.contrib.auth.models import Permission
+
+    return Permission.objects.filter(content_type__app_label="blog", codename__in=codenames)
+
+
+def test_admin_comment_delete_goes_through_the_service(
+    client, staff_editor, post, reader, monkeypatch, django_capture_on_commit_callbacks
+):
+    deleted = []
+    monkeypatch.setattr(services.broadcast, "comment_deleted", lambda **kwargs: deleted.append(kwargs["comment_id"]))
+    comment = make_comment(post, reader)
+    client.force_login(staff_editor)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/admin/blog/comment/{comment.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Comment.objects.exists()
+    assert deleted == [comment.pk]
+
+
+def test_admin_bulk_comment_delete_tells_readers_of_each(
+    client, staff_editor, post, reader, monkeypatch, django_capture_on_commit_callbacks
+):
+    deleted = []
+    monkeypatch.setattr(services.broadcast, "comment_deleted", lambda **kwargs: deleted.append(kwargs["comment_id"]))
+    comments = [make_comment(post, reader) for _ in range(2)]
+    client.force_login(staff_editor)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/admin/blog/comment/",
+            {"action": "delete_selected", "_selected_action": [c.pk for c in comments], "post": "yes"},
+        )
+    assert sorted(deleted) == sorted(c.pk for c in comments)
+
+
+def test_comments_cannot_be_added_or_edited_in_the_admin(client, staff_editor, post, reader):
+    comment = make_comment(post, reader, body="original")
+    client.force_login(staff_editor)
+    assert client.get("/admin/blog/comment/add/").status_code == 403
+    client.post(f"/admin/blog/comment/{comment.pk}/change/", {"body": "rewritten"})
+    comment.refresh_from_db()
+    assert comment.body == "original"
+
+
+def test_editor_publishes_drafts_with_the_admin_action(client, staff_editor, draft):
+    client.force_login(staff_editor)
+    client.post("/admin/blog/post/", {"action": "publish", "_selected_action": [draft.pk]})
+    draft.refresh_from_db()
+    assert draft.status == Post.Status.PUBLISHED and draft.published_at is not None
+
+
+def test_staff_without_publish_permission_cannot_publish_from_the_admin(client, staff_writer, draft):
+    client.force_login(staff_writer)
+    client.post("/admin/blog/post/", {"action": "publish", "_selected_action": [draft.pk]})
+    page = client.get(f"/admin/blog/post/{draft.pk}/change/").content.decode()
+    draft.refresh_from_db()
+    assert draft.status == Post.Status.DRAFT
+    assert 'name="status"' not in page

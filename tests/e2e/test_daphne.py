@@ -1,0 +1,120 @@
+"""End to end: a real daphne process, a real HTTP client logging in, its cookie on a real WebSocket."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+
+from tests.e2e.conftest import csrf_token, logged_in_session
+
+FRAME_TIMEOUT = 5
+
+
+async def receive(ws: aiohttp.ClientWebSocketResponse) -> dict:
+    return await ws.receive_json(timeout=FRAME_TIMEOUT)
+
+
+async def first_published_post_id(session: aiohttp.ClientSession, server) -> int:
+    async with session.get(f"{server.base_url}/blog/") as page:
+        html = await page.text()
+    marker = 'href="/blog/posts/'
+    return int(html[html.index(marker) + len(marker) :].split("/", 1)[0])
+
+
+async def test_http_login_session_authenticates_the_websocket(daphne_server):
+    server = daphne_server
+    writer = await logged_in_session(server, "writer")
+    anonymous = aiohttp.ClientSession()
+    try:
+        async with writer.get(f"{server.base_url}/blog/whoami/") as response:
+            assert await response.text() == "You are logged in as writer."
+        post_id = await first_published_post_id(anonymous, server)
+        path = f"/ws/posts/{post_id}/comments/"
+
+        async with (
+            writer.ws_connect(server.ws_url(path), origin=server.origin) as writer_ws,
+            anonymous.ws_connect(server.ws_url(path), origin=server.origin) as reader_ws,
+        ):
+            assert await receive(writer_ws) == {"type": "hello", "user": "writer", "can_comment": True}
+            assert await receive(reader_ws) == {"type": "hello", "user": None, "can_comment": False}
+
+            await writer_ws.send_json({"type": "comment.create", "body": "Over the socket", "client_id": "e2e-1"})
+            writer_frames = [await receive(writer_ws), await receive(writer_ws)]
+            created = await receive(reader_ws)
+
+        assert created["type"] == "comment.created"
+        assert (created["comment"]["author"], created["comment"]["body"]) == ("writer", "Over the socket")
+        ack = {"type": "comment.ack", "client_id": "e2e-1", "id": created["comment"]["id"]}
+        assert ack in writer_frames
+
+        async with anonymous.get(
+            f"{server.base_url}/blog/posts/{post_id}/comments/", params={"after": created["comment"]["id"] - 1}
+        ) as response:
+            listed = await response.json()
+        assert [comment["body"] for comment in listed["comments"]] == ["Over the socket"]
+    finally:
+        await writer.close()
+        await anonymous.close()
+
+
+async def test_comment_posted_over_http_reaches_a_socket_reader(daphne_server):
+    server = daphne_server
+    writer = await logged_in_session(server, "reader")
+    anonymous = aiohttp.ClientSession()
+    try:
+        post_id = await first_published_post_id(anonymous, server)
+        async with anonymous.ws_connect(
+            server.ws_url(f"/ws/posts/{post_id}/comments/"), origin=server.origin
+        ) as reader_ws:
+            await receive(reader_ws)
+            form = {"body": "Over plain HTTP", "csrfmiddlewaretoken": csrf_token(writer)}
+            async with writer.post(
+                f"{server.base_url}/blog/posts/{post_id}/comments/", data=form, allow_redirects=False
+            ) as response:
+                assert response.status == 302
+                assert "#comment-" in response.headers["Location"]
+            created = await receive(reader_ws)
+        assert (created["comment"]["author"], created["comment"]["body"]) == ("reader", "Over plain HTTP")
+    finally:
+        await writer.close()
+        await anonymous.close()
+
+
+@pytest.mark.parametrize("origin", ["http://evil.example", "null", None], ids=["foreign", "null", "missing"])
+async def test_daphne_refuses_a_foreign_origin_with_403(daphne_server, origin):
+    async with aiohttp.ClientSession() as anonymous:
+        post_id = await first_published_post_id(anonymous, daphne_server)
+        url = daphne_server.ws_url(f"/ws/posts/{post_id}/comments/")
+        headers = {} if origin is None else {"Origin": origin}
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await anonymous.ws_connect(url, headers=headers)
+    assert refused.value.status == 403
+
+
+async def test_daphne_refuses_an_anonymous_socket_on_a_draft_with_403(daphne_server):
+    draft_id = daphne_server.manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from blog.models import Post; print(Post.objects.filter(status='draft').first().pk)",
+    ).strip()
+    async with aiohttp.ClientSession() as anonymous:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            url = daphne_server.ws_url(f"/ws/posts/{draft_id}/comments/")
+            await anonymous.ws_connect(url, origin=daphne_server.origin)
+    assert refused.value.status == 403
+
+
+async def test_anonymous_http_comment_is_sent_to_login(daphne_server):
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as anonymous:
+        post_id = await first_published_post_id(anonymous, daphne_server)
+        url = f"{daphne_server.base_url}/blog/posts/{post_id}/comments/"
+        async with anonymous.get(f"{daphne_server.base_url}/accounts/login/"):
+            pass  # sets the CSRF cookie
+        form = {"body": "Sneaky", "csrfmiddlewaretoken": csrf_token(anonymous)}
+        async with anonymous.post(url, data=form, allow_redirects=False) as response:
+            assert response.status == 302
+            assert response.headers["Location"] == f"/accounts/login/?next=/blog/posts/{post_id}/"
+        async with anonymous.post(url, data=form, headers={"Accept": "application/json"}) as response:
+            assert response.status == 401
+            assert (await response.json())["code"] == "login_required"

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from asgi_blog.settings import parse_rate
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def start_django(**env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    environment.update(env, DJANGO_SETTINGS_MODULE="asgi_blog.settings")
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_server_refuses_to_start_without_a_secret_key_when_debug_is_off():
+    result = start_django()
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+def test_debug_starts_with_the_dev_key():
+    assert start_django(DJANGO_DEBUG="1").returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("10/60", (10, 60)), ("0", None), ("", None), (" 3/5 ", (3, 5))],
+)
+def test_comment_rate_setting(value, expected):
+    assert parse_rate(value) == expected
+
+
+@pytest.mark.parametrize("value", ["ten", "10", "10/0", "-1/60", "10/x"])
+def test_bad_comment_rate_setting_is_refused_clearly(value):
+    with pytest.raises(ImproperlyConfigured, match="BLOG_COMMENT_RATE_LIMIT"):
+        parse_rate(value)
