@@ -232,7 +232,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
-        "blog": {"handlers": ["console"], "level": "INFO"},
-        "realtime": {"handlers": ["console"], "level": "INFO"},
+        # propagate off: daphne configures the root logger too, which would print each line twice.
+        "blog": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "realtime": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

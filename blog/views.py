@@ -47,8 +47,14 @@ async def visible_post_or_404(request: HttpRequest, post_id: int) -> Post:
 @require_GET
 async def post_list(request: HttpRequest) -> HttpResponse:
     posts = Post.objects.published().newest_first().select_related("author")
-    page = await AsyncPaginator(posts, settings.BLOG_POSTS_PER_PAGE).aget_page(request.GET.get("page"))
-    context = {"page": page, "posts": [post async for post in page.object_list]}
+    paginator = AsyncPaginator(posts, settings.BLOG_POSTS_PER_PAGE)
+    page = await paginator.aget_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "posts": [post async for post in page.object_list],
+        # AsyncPage answers these only when awaited, which templates cannot do.
+        "num_pages": await paginator.anum_pages(),
+    }
     return TemplateResponse(request, "blog/post_list.html", context)
 
 
