@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import alogin
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import AsyncPaginator
@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from blog import services
 from blog.failures import SERVICE_REFUSALS, Failure, failure_from
@@ -58,6 +58,25 @@ async def post_list(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "blog/post_list.html", context)
 
 
+@login_required
+@require_GET
+async def draft_list(request: HttpRequest) -> HttpResponse:
+    """Drafts this user may see: their own, or every draft for those who publish."""
+    visible = await Post.objects.avisible_to(request.user)
+    drafts = visible.filter(status=Post.Status.DRAFT).select_related("author").order_by("-created")
+    return TemplateResponse(request, "blog/draft_list.html", {"drafts": [post async for post in drafts]})
+
+
+@login_required
+@permission_required("blog.publish_post", raise_exception=True)
+@require_POST
+async def post_publish(request: HttpRequest, post_id: int) -> HttpResponse:
+    post = await visible_post_or_404(request, post_id)
+    await sync_to_async(services.post_publish)(post=post, actor=request.user)
+    messages.success(request, "Published.")
+    return redirect(post)
+
+
 @require_GET
 async def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
     post = await visible_post_or_404(request, post_id)
@@ -72,6 +91,7 @@ async def render_post_page(request: HttpRequest, post: Post, form: CommentForm, 
         "last_comment_id": comments[-1].pk if comments else 0,
         "form": form,
         "can_comment": request.user.is_authenticated and post.is_published,
+        "can_publish": not post.is_published and await request.user.ahas_perm("blog.publish_post"),
     }
     return TemplateResponse(request, "blog/post_detail.html", context, status=status)
 

@@ -311,3 +311,35 @@ def test_admin_is_for_staff_only(client, reader):
     client.force_login(staff_editor)
     assert client.get("/admin/").status_code == 200
     assert client.get("/admin/blog/post/").status_code == 200
+
+
+def test_drafts_page_lists_own_drafts_or_all_for_editors(client, author, editor, reader, draft):
+    others = make_post(reader, published=False, title="Reader's draft")
+    client.force_login(author)
+    html = client.get("/blog/drafts/").content.decode()
+    assert draft.title in html and others.title not in html
+    client.force_login(editor)
+    html = client.get("/blog/drafts/").content.decode()
+    assert draft.title in html and "Reader&#x27;s draft" in html
+
+
+def test_editor_publishes_from_the_post_page(client, editor, draft):
+    client.force_login(editor)
+    assert "Publish this post" in client.get(draft.get_absolute_url()).content.decode()
+    response = client.post(f"/blog/posts/{draft.pk}/publish/")
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.is_published
+
+
+def test_publishing_needs_the_permission_not_just_a_hidden_button(client, author, draft):
+    client.force_login(author)
+    assert "Publish this post" not in client.get(draft.get_absolute_url()).content.decode()
+    assert client.post(f"/blog/posts/{draft.pk}/publish/").status_code == 403
+    draft.refresh_from_db()
+    assert not draft.is_published
+
+
+def test_publishing_needs_a_login(client, draft):
+    response = client.post(f"/blog/posts/{draft.pk}/publish/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
