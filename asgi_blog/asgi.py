@@ -1,7 +1,8 @@
 """ASGI entry point: HTTP goes to Django, WebSockets to the Channels router.
 
-The WebSocket side reads the same Django session as HTTP (AuthMiddlewareStack)
-and accepts only origins in ALLOWED_HOSTS (AllowedHostsOriginValidator).
+The WebSocket side reads the same Django session as HTTP (a fallback-aware
+version of Channels' AuthMiddlewareStack) and accepts only origins in
+ALLOWED_HOSTS (Channels' AllowedHostsOriginValidator, logging refusals).
 """
 
 import os
@@ -12,12 +13,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "asgi_blog.settings")
 # Set up Django before importing anything that touches models.
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from realtime.auth import SessionAuthMiddlewareStack  # noqa: E402
+from realtime.origin import AllowedHostsOriginValidator  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
 
 # In debug, daphne serves /static/ itself; in production a proxy (or
@@ -27,6 +28,6 @@ http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.DEBUG else django
 application = ProtocolTypeRouter(
     {
         "http": http_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(SessionAuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

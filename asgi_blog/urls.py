@@ -12,8 +12,15 @@ urlpatterns = [
     # Browsers ask for /favicon.ico whatever the page's <link rel="icon"> says.
     path("favicon.ico", RedirectView.as_view(url=static("blog/favicon.svg"), permanent=True)),
     path("blog/", include("blog.urls")),
-    # Our login view first, so it shadows the one in django.contrib.auth.urls.
+    # Our auth views first, so they shadow their namesakes in django.contrib.auth.urls.
     path("accounts/login/", blog_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", blog_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password_change/", blog_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        blog_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("accounts/signup/", blog_views.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

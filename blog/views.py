@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from functools import wraps
 
 from asgiref.sync import sync_to_async
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import alogin
@@ -24,6 +25,7 @@ from blog import services
 from blog.failures import SERVICE_REFUSALS, Failure, failure_from
 from blog.forms import CommentForm, LoginForm, PostForm, SignupForm
 from blog.models import Post
+from realtime.broadcast import user_sessions_changed
 
 COMMENT_LIST_LIMIT = 200
 MESSAGE_BAD_AFTER = "after must be a comment id (a whole number)."
@@ -207,4 +209,31 @@ class LoginView(auth_views.LoginView):
         response = super().form_valid(form)
         # 0 ends the session when the browser closes; None uses SESSION_COOKIE_AGE.
         self.request.session.set_expiry(None if form.cleaned_data["remember_me"] else 0)
+        return response
+
+
+class LogoutView(auth_views.LogoutView):
+    """Django's logout view; this session's open sockets hear of it at once."""
+
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        user_id = request.user.pk
+        response = super().post(request, *args, **kwargs)
+        if user_id is not None:
+            user_sessions_changed(user_id=user_id, reason="logout")
+        return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change: every other session of the user ends, and its sockets hear of it."""
+
+    def form_valid(self, form: forms.Form) -> HttpResponse:
+        response = super().form_valid(form)
+        user_sessions_changed(user_id=form.user.pk, reason="password-changed")
+        return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    def form_valid(self, form: forms.Form) -> HttpResponse:
+        response = super().form_valid(form)
+        user_sessions_changed(user_id=form.user.pk, reason="password-reset")
         return response

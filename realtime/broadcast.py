@@ -46,6 +46,11 @@ def comment_deleted(*, post_id: int, comment_id: int) -> None:
     _group_send(post_group_name(post_id), {"type": "comment.deleted", "id": comment_id, "frame": frame})
 
 
+def user_sessions_changed(*, user_id: int, reason: str) -> None:
+    """Ask every socket of this user to re-check its session (after a logout or password change)."""
+    _group_send(user_group_name(user_id), {"type": "session.check", "reason": reason})
+
+
 def _group_send(group: str, message: dict[str, object]) -> None:
     # The database already holds the change; a layer outage must not turn a
     # saved comment into an error for its author. Readers catch up on reconnect.

@@ -13,11 +13,13 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.contrib.auth.models import AnonymousUser
 
 from blog.failures import SERVICE_REFUSALS, failure_from
 from blog.models import Comment, Post
 from blog.services import comment_post
 from realtime import broadcast
+from realtime.auth import session_still_names
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +28,7 @@ MAX_FRAME_BYTES = 64 * 1024
 # A reader further behind than this reloads the list over HTTP instead.
 REPLAY_LIMIT = 200
 
+CLOSE_SESSION_ENDED = 4401
 CLOSE_NOT_FOUND = 4404
 
 MESSAGE_BINARY = "Send JSON text frames; binary frames are not accepted."
@@ -41,6 +44,8 @@ MESSAGE_CLIENT_ID_NOT_TEXT = "client_id must be text or null."
 class CommentConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.user = self.scope["user"]
+        self.session_key = self.scope["session"].session_key
+        self.user_group: str | None = None
         self.replayed_ids: set[int] = set()
         self.post = await self.visible_post()
         if self.post is None:
@@ -51,6 +56,10 @@ class CommentConsumer(AsyncWebsocketConsumer):
         self.post_group = broadcast.post_group_name(self.post.pk)
         # Subscribe before reading the backlog, so nothing falls between the two.
         await self.channel_layer.group_add(self.post_group, self.channel_name)
+        if self.user.is_authenticated:
+            # Logout and password changes elsewhere are announced to this group.
+            self.user_group = broadcast.user_group_name(self.user.pk)
+            await self.channel_layer.group_add(self.user_group, self.channel_name)
         await self.accept()
         logger.info("websocket connected post=%s user=%s", self.post.pk, self.user.pk)
         await self.send_json(
@@ -65,7 +74,36 @@ class CommentConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if getattr(self, "post_group", None):
             await self.channel_layer.group_discard(self.post_group, self.channel_name)
+            await self.leave_user_group()
             logger.info("websocket disconnected post=%s user=%s code=%s", self.post.pk, self.user.pk, code)
+
+    async def leave_user_group(self) -> None:
+        if self.user_group:
+            await self.channel_layer.group_discard(self.user_group, self.channel_name)
+            self.user_group = None
+
+    async def session_is_still_valid(self) -> bool:
+        """Reload the session from its store: the connect-time user is not trusted for long."""
+        current = await session_still_names(self.session_key, self.user)
+        if current is None:
+            return False
+        self.user = current  # picks up changes such as new permissions
+        return True
+
+    async def end_session(self, reason: str) -> bool:
+        """The session behind this socket is gone: carry on as an anonymous reader, or close.
+
+        Returns whether the socket stays open.
+        """
+        logger.info("websocket session ended post=%s user=%s reason=%s", self.post.pk, self.user.pk, reason)
+        await self.send_json({"type": "session.ended"})
+        await self.leave_user_group()
+        self.user = AnonymousUser()
+        if self.post.is_published:
+            return True
+        # Only the session let this socket see a draft.
+        await self.close(code=CLOSE_SESSION_ENDED)
+        return False
 
     async def visible_post(self) -> Post | None:
         post_id = self.scope["url_route"]["kwargs"]["post_id"]
@@ -130,6 +168,10 @@ class CommentConsumer(AsyncWebsocketConsumer):
                 "invalid", MESSAGE_BODY_NOT_TEXT, client_id=client_id, errors={"body": [MESSAGE_BODY_NOT_TEXT]}
             )
             return
+        session_ended = self.user.is_authenticated and not await self.session_is_still_valid()
+        if session_ended and not await self.end_session(reason="checked-before-comment"):
+            return
+        # A socket whose session just ended goes on as an anonymous reader: the service answers login_required.
         try:
             posted = await database_sync_to_async(comment_post)(
                 post=self.post, author=self.user, body=body, client_id=client_id
@@ -151,6 +193,11 @@ class CommentConsumer(AsyncWebsocketConsumer):
 
     async def comment_deleted(self, event: dict) -> None:
         await self.send(text_data=event["frame"])
+
+    async def session_check(self, event: dict) -> None:
+        """A logout or password change for this user: is this socket's session one of those ended?"""
+        if self.user.is_authenticated and not await self.session_is_still_valid():
+            await self.end_session(reason=event["reason"])
 
     async def send_json(self, frame: dict[str, object]) -> None:
         await self.send(text_data=broadcast.encode_frame(frame))

@@ -12,9 +12,14 @@ ALLOWED_ORIGIN = b"http://localhost"
 
 
 def session_cookie_for(user) -> str:
+    return logged_in_client(user).cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def logged_in_client(user) -> Client:
+    """A browser of its own: a logged-in HTTP client with its own session."""
     client = Client()
     client.force_login(user)
-    return client.cookies[settings.SESSION_COOKIE_NAME].value
+    return client
 
 
 class Sockets:
@@ -23,21 +28,26 @@ class Sockets:
     def __init__(self) -> None:
         self.open: list[WebsocketCommunicator] = []
 
-    async def connect(self, post_id: int, *, user=None, origin: bytes | None = ALLOWED_ORIGIN, query: str = ""):
-        communicator = await self.handshake(post_id, user=user, origin=origin, query=query)
+    async def connect(
+        self, post_id: int, *, user=None, session_key=None, origin: bytes | None = ALLOWED_ORIGIN, query: str = ""
+    ):
+        communicator = await self.handshake(post_id, user=user, session_key=session_key, origin=origin, query=query)
         connected, code = await communicator.connect()
         assert connected, f"handshake refused ({code})"
         hello = await communicator.receive_json_from()
         assert hello["type"] == "hello"
         return communicator, hello
 
-    async def handshake(self, post_id: int, *, user=None, origin: bytes | None = ALLOWED_ORIGIN, query: str = ""):
+    async def handshake(
+        self, post_id: int, *, user=None, session_key=None, origin: bytes | None = ALLOWED_ORIGIN, query: str = ""
+    ):
         headers = [(b"host", b"localhost")]
         if origin is not None:
             headers.append((b"origin", origin))
         if user is not None:
-            cookie = await sync_to_async(session_cookie_for)(user)
-            headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
+            session_key = await sync_to_async(session_cookie_for)(user)
+        if session_key is not None:
+            headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={session_key}".encode()))
         path = f"/ws/posts/{post_id}/comments/" + (f"?{query}" if query else "")
         communicator = WebsocketCommunicator(application, path, headers=headers)
         self.open.append(communicator)
