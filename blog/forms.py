@@ -8,15 +8,24 @@ from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from blog.models import COMMENT_MAX_LENGTH, Post, User
 
 
+class UncheckedTextField(forms.CharField):
+    """Text exactly as sent. CharField would refuse NUL with its own message;
+    the comment service owns that rule, so both transports give the same answer."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.validators = []
+
+
 class CommentForm(forms.Form):
     # Not required and not stripped here: the comment service owns the body rules
     # and reports them, so HTTP and WebSocket clients read the same messages.
-    body = forms.CharField(
+    body = UncheckedTextField(
         required=False,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": COMMENT_MAX_LENGTH, "placeholder": "Add a comment"}),
     )
-    client_id = forms.CharField(required=False, widget=forms.HiddenInput)
+    client_id = UncheckedTextField(required=False, widget=forms.HiddenInput)
 
 
 class PostForm(forms.ModelForm):

@@ -1,16 +1,21 @@
-"""A real daphne process on a free loopback port, with its own database."""
+"""Real daphne (and Redis) processes on free loopback ports, with a database of their own.
+
+Every process a test starts here is stopped by its own pid when the test or
+module ends; nothing else on the machine is touched.
+"""
 
 from __future__ import annotations
 
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -20,6 +25,7 @@ import pytest
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEMO_PASSWORD = "asgi-blog-demo"
 STARTUP_SECONDS = 30
+MAX_MESSAGE_BYTES = 65536
 
 
 def free_port() -> int:
@@ -28,18 +34,46 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def wait_for_port(port: int, process: subprocess.Popen, what: str) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"{what} exited during start-up"
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{what} did not start listening in time")
+
+
+def stop(process: subprocess.Popen | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
 @dataclass
 class DaphneServer:
-    base_url: str
     env: dict[str, str]
+    extra_args: list[str] = field(default_factory=list)
+    port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def origin(self) -> str:
         return self.base_url
 
     def ws_url(self, path: str) -> str:
-        return "ws" + self.base_url.removeprefix("http") + path
+        return f"ws://127.0.0.1:{self.port}{path}"
 
     def manage(self, *args: str) -> str:
         result = subprocess.run(
@@ -54,50 +88,26 @@ class DaphneServer:
         assert result.returncode == 0, result.stderr
         return result.stdout
 
-    def start(self) -> None:
-        port = int(urlsplit(self.base_url).port)
+    def start(self) -> DaphneServer:
+        command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
+        command += ["--websocket-max-message-size", str(MAX_MESSAGE_BYTES), *self.extra_args]
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "--websocket-max-message-size",
-                "65536",
-                "asgi_blog.asgi:application",
-            ],  # fmt: skip
+            [*command, "asgi_blog.asgi:application"],
             cwd=PROJECT_ROOT,
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, "daphne exited during start-up"
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("daphne did not start listening in time")
+        wait_for_port(self.port, self.process, "daphne")
+        return self
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        stop(self.process)
 
 
 @pytest.fixture(scope="module")
 def server_database(tmp_path_factory) -> Iterator[str]:
-    """A throwaway database for the server: SQLite by default, PostgreSQL when DATABASE_URL says so."""
+    """A throwaway database for the servers: SQLite by default, PostgreSQL when DATABASE_URL says so."""
     configured = os.environ.get("DATABASE_URL", "")
     if not configured.startswith(("postgres://", "postgresql://")):
         yield f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'db.sqlite3'}"
@@ -115,7 +125,8 @@ def server_database(tmp_path_factory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def daphne_server(server_database) -> Iterator[DaphneServer]:
+def server_env(server_database) -> dict[str, str]:
+    """What every server of this module shares: settings, secret key and a migrated, seeded database."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "asgi_blog.settings",
@@ -124,17 +135,68 @@ def daphne_server(server_database) -> Iterator[DaphneServer]:
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DATABASE_URL": server_database,
     }
-    server = DaphneServer(base_url=f"http://127.0.0.1:{free_port()}", env=env)
-    server.manage("migrate", "--noinput")
-    server.manage("seed_demo")
-    server.start()
+    seeding = DaphneServer(env=env)
+    seeding.manage("migrate", "--noinput")
+    seeding.manage("seed_demo")
+    return env
+
+
+def create_account(server_env: dict[str, str], username: str) -> str:
+    """An extra account in the servers' database, for tests that lock or log out a user for good."""
+    script = (
+        "from blog.models import User; "
+        f"User.objects.filter(username={username!r}).exists() or "
+        f"User.objects.create_user({username!r}, password={DEMO_PASSWORD!r})"
+    )
+    DaphneServer(env=server_env).manage("shell", "--no-imports", "-c", script)
+    return username
+
+
+@pytest.fixture(scope="module")
+def daphne_server(server_env) -> Iterator[DaphneServer]:
+    """One long-lived server for the tests that need nothing special."""
+    server = DaphneServer(env=server_env).start()
     yield server
     server.stop()
 
 
-async def logged_in_session(server: DaphneServer, username: str) -> aiohttp.ClientSession:
+@pytest.fixture
+def start_daphne(server_env) -> Iterator[Callable[..., DaphneServer]]:
+    """Start servers with extra environment or daphne flags; stopped when the test ends."""
+    started: list[DaphneServer] = []
+
+    def start(*, extra_args: list[str] | None = None, **env: str) -> DaphneServer:
+        server = DaphneServer(env={**server_env, **env}, extra_args=extra_args or [])
+        started.append(server.start())
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def private_redis(tmp_path_factory) -> Iterator[str]:
+    """A Redis server of this module's own, on a free port."""
+    executable = shutil.which("redis-server")
+    if executable is None:
+        pytest.fail("redis-server is not installed; the multi-process tests need it")
+    port = free_port()
+    workdir = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for_port(port, process, "redis-server")
+    yield f"redis://127.0.0.1:{port}/0"
+    stop(process)
+
+
+async def logged_in_session(server: DaphneServer, username: str, **headers: str) -> aiohttp.ClientSession:
     """Log in through the real login page, as a browser would, keeping the session cookie."""
-    session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), headers=headers)
     async with session.get(f"{server.base_url}/accounts/login/") as page:
         assert page.status == 200
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', await page.text()).group(1)
@@ -146,3 +208,13 @@ async def logged_in_session(server: DaphneServer, username: str) -> aiohttp.Clie
 
 def csrf_token(session: aiohttp.ClientSession) -> str:
     return next(cookie.value for cookie in session.cookie_jar if cookie.key == "csrftoken")
+
+
+async def first_published_post_id(server: DaphneServer, headers: dict[str, str] | None = None) -> int:
+    async with aiohttp.ClientSession(headers=headers) as session, session.get(f"{server.base_url}/blog/") as page:
+        html = await page.text()
+    return int(re.search(r'href="/blog/posts/(\d+)/"', html).group(1))
+
+
+async def receive(ws: aiohttp.ClientWebSocketResponse, within: float = 5) -> dict:
+    return await ws.receive_json(timeout=within)

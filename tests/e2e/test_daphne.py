@@ -5,20 +5,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from tests.e2e.conftest import csrf_token, logged_in_session
-
-FRAME_TIMEOUT = 5
-
-
-async def receive(ws: aiohttp.ClientWebSocketResponse) -> dict:
-    return await ws.receive_json(timeout=FRAME_TIMEOUT)
-
-
-async def first_published_post_id(session: aiohttp.ClientSession, server) -> int:
-    async with session.get(f"{server.base_url}/blog/") as page:
-        html = await page.text()
-    marker = 'href="/blog/posts/'
-    return int(html[html.index(marker) + len(marker) :].split("/", 1)[0])
+from tests.e2e.conftest import csrf_token, first_published_post_id, logged_in_session, receive
 
 
 async def test_http_login_session_authenticates_the_websocket(daphne_server):
@@ -28,7 +15,7 @@ async def test_http_login_session_authenticates_the_websocket(daphne_server):
     try:
         async with writer.get(f"{server.base_url}/blog/whoami/") as response:
             assert await response.text() == "You are logged in as writer."
-        post_id = await first_published_post_id(anonymous, server)
+        post_id = await first_published_post_id(server)
         path = f"/ws/posts/{post_id}/comments/"
 
         async with (
@@ -62,7 +49,7 @@ async def test_comment_posted_over_http_reaches_a_socket_reader(daphne_server):
     writer = await logged_in_session(server, "reader")
     anonymous = aiohttp.ClientSession()
     try:
-        post_id = await first_published_post_id(anonymous, server)
+        post_id = await first_published_post_id(server)
         async with anonymous.ws_connect(
             server.ws_url(f"/ws/posts/{post_id}/comments/"), origin=server.origin
         ) as reader_ws:
@@ -83,7 +70,7 @@ async def test_comment_posted_over_http_reaches_a_socket_reader(daphne_server):
 @pytest.mark.parametrize("origin", ["http://evil.example", "null", None], ids=["foreign", "null", "missing"])
 async def test_daphne_refuses_a_foreign_origin_with_403(daphne_server, origin):
     async with aiohttp.ClientSession() as anonymous:
-        post_id = await first_published_post_id(anonymous, daphne_server)
+        post_id = await first_published_post_id(daphne_server)
         url = daphne_server.ws_url(f"/ws/posts/{post_id}/comments/")
         headers = {} if origin is None else {"Origin": origin}
         with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
@@ -107,7 +94,7 @@ async def test_daphne_refuses_an_anonymous_socket_on_a_draft_with_403(daphne_ser
 
 async def test_anonymous_http_comment_is_sent_to_login(daphne_server):
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as anonymous:
-        post_id = await first_published_post_id(anonymous, daphne_server)
+        post_id = await first_published_post_id(daphne_server)
         url = f"{daphne_server.base_url}/blog/posts/{post_id}/comments/"
         async with anonymous.get(f"{daphne_server.base_url}/accounts/login/"):
             pass  # sets the CSRF cookie

@@ -126,6 +126,8 @@ async def test_wrongly_typed_fields_are_invalid(sockets, post, reader, frame):
         {"text_data": json.dumps({"type": "comment.created", "comment": {"id": 1, "body": "forged"}})},
         {"text_data": json.dumps({"type": "comment_created", "id": 1, "frame": "{}"})},
         {"text_data": json.dumps({"type": "_comment_create", "body": "x"})},
+        {"text_data": json.dumps({"type": ".comment.create", "body": "x"})},
+        {"text_data": json.dumps({"type": "session.check", "reason": "forged"})},
         {"bytes_data": b"\x00\x01binary"},
     ],
     ids=[
@@ -137,6 +139,8 @@ async def test_wrongly_typed_fields_are_invalid(sockets, post, reader, frame):
         "imitates-server-event",
         "imitates-handler-name",
         "underscore-prefix",
+        "dot-prefix",
+        "imitates-revocation",
         "binary",
     ],
 )
@@ -250,3 +254,23 @@ async def test_deleting_a_comment_tells_every_reader(sockets, post, reader):
 
 def _many_comments(post, author, count):
     Comment.objects.bulk_create(Comment(post=post, author=author, body=f"#{n}") for n in range(count))
+
+
+@pytest.mark.parametrize(
+    ("origin", "reason"),
+    [(None, "missing-origin"), (b"null", "origin-not-allowed"), (b"http://evil.example", "origin-not-allowed")],
+)
+async def test_refused_handshakes_are_logged_with_the_reason(sockets, post, origin, reason, caplog):
+    socket = await sockets.handshake(post.pk, origin=origin)
+    with caplog.at_level("INFO", logger="realtime.origin"):
+        connected, _ = await socket.connect()
+    assert not connected
+    assert f"websocket refused reason={reason}" in caplog.text
+    assert f"path=/ws/posts/{post.pk}/comments/" in caplog.text
+
+
+async def test_refused_handshake_for_a_hidden_post_is_logged(sockets, draft, caplog):
+    socket = await sockets.handshake(draft.pk)
+    with caplog.at_level("INFO", logger="realtime.consumers"):
+        await socket.connect()
+    assert "websocket refused reason=post-not-visible" in caplog.text

@@ -1,0 +1,72 @@
+"""Two daphne processes sharing PostgreSQL or SQLite and a Redis server of the test's own."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+
+from tests.e2e.conftest import create_account, csrf_token, first_published_post_id, logged_in_session, receive
+
+
+@pytest.fixture
+def two_servers(start_daphne, private_redis):
+    env = {"REDIS_URL": private_redis, "BLOG_COMMENT_RATE_LIMIT": "2/60"}
+    return start_daphne(**env), start_daphne(**env)
+
+
+async def test_comment_through_one_process_reaches_a_reader_on_the_other(two_servers, server_env):
+    first, second = two_servers
+    post_id = await first_published_post_id(first)
+    writer = await logged_in_session(first, create_account(server_env, "fanout-writer"))
+    try:
+        async with (
+            aiohttp.ClientSession() as anonymous,
+            anonymous.ws_connect(second.ws_url(f"/ws/posts/{post_id}/comments/"), origin=second.origin) as reader,
+            writer.ws_connect(first.ws_url(f"/ws/posts/{post_id}/comments/"), origin=first.origin) as writer_ws,
+        ):
+            await receive(reader), await receive(writer_ws)
+            await writer_ws.send_json({"type": "comment.create", "body": "Across processes"})
+            created = await receive(reader)
+        assert created["comment"]["body"] == "Across processes"
+    finally:
+        await writer.close()
+
+
+async def test_the_comment_budget_is_shared_by_both_processes(two_servers, server_env):
+    first, second = two_servers
+    post_id = await first_published_post_id(first)
+    username = create_account(server_env, "budget-writer")
+    on_first = await logged_in_session(first, username)
+    on_second = await logged_in_session(second, username)
+    try:
+        answers = []
+        for number, session, server in [(1, on_first, first), (2, on_second, second), (3, on_first, first)]:
+            async with session.post(
+                f"{server.base_url}/blog/posts/{post_id}/comments/",
+                data={"body": f"comment {number}", "csrfmiddlewaretoken": csrf_token(session)},
+                headers={"Accept": "application/json"},
+            ) as response:
+                answers.append(response.status)
+        assert answers == [201, 201, 429]
+    finally:
+        await on_first.close()
+        await on_second.close()
+
+
+async def test_logout_on_one_process_is_pushed_to_a_socket_on_the_other(two_servers, server_env):
+    first, second = two_servers
+    post_id = await first_published_post_id(first)
+    username = create_account(server_env, "revoked-writer")
+    browser = await logged_in_session(first, username)
+    try:
+        async with browser.ws_connect(
+            second.ws_url(f"/ws/posts/{post_id}/comments/"), origin=second.origin
+        ) as socket_on_second:
+            assert (await receive(socket_on_second))["user"] == username
+            async with browser.post(
+                f"{first.base_url}/accounts/logout/", data={"csrfmiddlewaretoken": csrf_token(browser)}
+            ) as response:
+                assert response.status == 200
+            assert await receive(socket_on_second, within=1) == {"type": "session.ended"}
+    finally:
+        await browser.close()
