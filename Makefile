@@ -9,7 +9,7 @@ PORT ?= 8000
 # Matches the application's own frame limit; larger frames are cut by daphne (close 1009).
 DAPHNE_FLAGS := --websocket-max-message-size 65536
 
-.PHONY: run test lint
+.PHONY: run test lint chromium
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "asgi_blog needs Python 3.12 or newer (Django 6.1); found " + sys.version.split()[0])'
@@ -36,5 +36,16 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+# The browser tests drive Debian's Chromium (test tools cannot download their own browser here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "The browser tests need Chromium: sudo apt-get install chromium" >&2; exit 1; \
+	  fi; \
+	}
+
+test: lint chromium
 	$(BIN)/pytest

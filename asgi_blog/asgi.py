@@ -14,20 +14,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "asgi_blog.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from realtime.auth import SessionAuthMiddlewareStack  # noqa: E402
 from realtime.origin import AllowedHostsOriginValidator  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
 
-# In debug, daphne serves /static/ itself; in production a proxy (or
-# collectstatic + a static server) does.
-http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.DEBUG else django_asgi_app
-
 application = ProtocolTypeRouter(
     {
-        "http": http_app,
+        "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(SessionAuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -27,6 +27,16 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def static_files_without_collectstatic(settings):
+    """The manifest storage needs collectstatic; in-process tests only need the URLs.
+    The end-to-end servers run collectstatic and use the real storage."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @pytest.fixture
 def production_password_hashers(settings):
     settings.PASSWORD_HASHERS = PRODUCTION_PASSWORD_HASHERS

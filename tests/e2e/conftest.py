@@ -125,8 +125,9 @@ def server_database(tmp_path_factory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def server_env(server_database) -> dict[str, str]:
-    """What every server of this module shares: settings, secret key and a migrated, seeded database."""
+def server_env(server_database, tmp_path_factory) -> dict[str, str]:
+    """What every server of this module shares: settings, secret key, collected static files
+    and a migrated, seeded database: the steps of a production deployment."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "asgi_blog.settings",
@@ -134,8 +135,10 @@ def server_env(server_database) -> dict[str, str]:
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DATABASE_URL": server_database,
+        "DJANGO_STATIC_ROOT": str(tmp_path_factory.mktemp("static")),
     }
     seeding = DaphneServer(env=env)
+    seeding.manage("collectstatic", "--noinput")
     seeding.manage("migrate", "--noinput")
     seeding.manage("seed_demo")
     return env

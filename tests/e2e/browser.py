@@ -1,0 +1,62 @@
+"""Headless Debian Chromium driven by Playwright (which cannot download its own browser here)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from playwright.async_api import Browser, Page, async_playwright
+
+from tests.e2e.conftest import DEMO_PASSWORD, DaphneServer
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def chromium_path() -> str:
+    path = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    if not path:
+        raise RuntimeError("Chromium is not installed: apt-get install chromium (make test does this as root)")
+    return path
+
+
+@dataclass
+class PageProblems:
+    """What a page must never do: log errors, violate the CSP, or open a dialog."""
+
+    messages: list[str] = field(default_factory=list)
+
+    def watch(self, page: Page, name: str) -> None:
+        page.on("console", lambda m: m.type == "error" and self.messages.append(f"{name} console: {m.text}"))
+        page.on("pageerror", lambda error: self.messages.append(f"{name} error: {error}"))
+        page.on("dialog", lambda dialog: self.messages.append(f"{name} dialog: {dialog.message}"))
+
+
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    """A browser with a fresh, empty profile (Playwright makes one per launch)."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+async def log_in(page: Page, server: DaphneServer, username: str, next_path: str) -> None:
+    await page.goto(f"{server.base_url}/accounts/login/?next={next_path}")
+    await page.fill("input[name=username]", username)
+    await page.fill("input[name=password]", DEMO_PASSWORD)
+    await page.click("form button[type=submit]")
+    await page.wait_for_url(f"**{next_path}")

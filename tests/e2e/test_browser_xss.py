@@ -1,0 +1,47 @@
+"""Hostile text shows as text: server-rendered, live-inserted in a real browser, and raw in JSON."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from tests.e2e.browser import PageProblems, chromium, log_in
+from tests.e2e.conftest import create_account, first_published_post_id
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+async def test_hostile_comment_is_text_live_and_after_reload(daphne_server, server_env):
+    server = daphne_server
+    post_id = await first_published_post_id(server)
+    post_path = f"/blog/posts/{post_id}/"
+    username = create_account(server_env, "xss-writer")
+    problems = PageProblems()
+    async with chromium() as browser:
+        writer = await (await browser.new_context()).new_page()
+        reader = await (await browser.new_context()).new_page()
+        problems.watch(writer, "writer")
+        problems.watch(reader, "reader")
+        await log_in(writer, server, username, post_path)
+        await reader.goto(server.base_url + post_path)
+        for page in (writer, reader):
+            await page.wait_for_selector("#live-status[data-state=live]", timeout=5000)
+
+        await writer.fill("#comment-form textarea", HOSTILE)
+        await writer.click("#comment-form button[type=submit]")
+
+        live = reader.locator("li.comment .comment-body", has_text=HOSTILE)
+        await live.wait_for(timeout=2000)
+        assert await live.inner_text() == HOSTILE
+        assert await reader.locator("#comments img").count() == 0
+
+        await reader.reload()
+        rendered = reader.locator("li.comment .comment-body", has_text=HOSTILE)
+        assert await rendered.inner_text() == HOSTILE
+        assert await reader.locator("#comments img").count() == 0
+        await writer.wait_for_timeout(300)  # let any injected handler fire, if one got in
+
+    assert problems.messages == []
+    comments_url = f"{server.base_url}/blog/posts/{post_id}/comments/"
+    async with aiohttp.ClientSession() as client, client.get(comments_url) as response:
+        bodies = [comment["body"] for comment in (await response.json())["comments"]]
+    assert HOSTILE in bodies
