@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -9,8 +8,7 @@ from blog import views as blog_views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="blog:post_list", permanent=False)),
-    # Browsers ask for /favicon.ico whatever the page's <link rel="icon"> says.
-    path("favicon.ico", RedirectView.as_view(url=static("blog/favicon.svg"), permanent=True)),
+    path("favicon.ico", blog_views.favicon),
     path("blog/", include("blog.urls")),
     # Our auth views first, so they shadow their namesakes in django.contrib.auth.urls.
     path("accounts/login/", blog_views.LoginView.as_view(), name="login"),

@@ -18,6 +18,7 @@ from django.core.paginator import AsyncPaginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -177,6 +178,13 @@ async def comment_refused(
     if failure.code == "rate_limited":
         response["Retry-After"] = str(failure.extra["retry_after"])
     return response
+
+
+@require_GET
+async def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page's <link rel="icon"> says."""
+    # Resolved per request: the hashed name exists only once collectstatic has run.
+    return redirect(static("blog/favicon.svg"))
 
 
 @require_GET

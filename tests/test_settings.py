@@ -49,3 +49,46 @@ def test_comment_rate_setting(value, expected):
 def test_bad_comment_rate_setting_is_refused_clearly(value):
     with pytest.raises(ImproperlyConfigured, match="BLOG_COMMENT_RATE_LIMIT"):
         parse_rate(value)
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+PRODUCTION = {
+    "DJANGO_SECRET_KEY": "a-long-random-production-key-" + "x9Kq2LmZ4vR7tB1nW8yH3jF6pD0sG5cA",
+    "DJANGO_ALLOWED_HOSTS": "blog.example.com",
+    "DJANGO_HTTPS": "1",
+}
+
+
+def test_production_profile_passes_the_deployment_checks():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_deployment_checks_fail_without_https_settings():
+    """The check above can fail: without DJANGO_HTTPS the same command reports the missing protections."""
+    plain = {key: value for key, value in PRODUCTION.items() if key != "DJANGO_HTTPS"}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **plain)
+    assert result.returncode != 0
+    assert "SESSION_COOKIE_SECURE" in result.stderr
+
+
+def test_proxy_ssl_header_is_trusted_only_when_configured():
+    script = "from django.conf import settings; print(settings.SECURE_PROXY_SSL_HEADER)"
+    untrusted = manage("shell", "--no-imports", "-c", script, **PRODUCTION)
+    trusted = manage("shell", "--no-imports", "-c", script, DJANGO_TRUST_X_FORWARDED_PROTO="1", **PRODUCTION)
+    assert untrusted.stdout.strip() == "None"
+    assert trusted.stdout.strip() == "('HTTP_X_FORWARDED_PROTO', 'https')"

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from axes.models import AccessAttempt
+from django.conf import settings
 from django.test import override_settings
+from django.utils import timezone
 
 from tests.factories import PASSWORD
 
@@ -65,3 +70,13 @@ def test_forwarded_for_header_does_not_change_the_address(client, reader):
 def test_the_limit_is_configurable(client, reader):
     fail_times(client, 2)
     assert attempt(client, "reader", PASSWORD).status_code == 429
+
+
+def test_the_lockout_ends_after_the_cool_off(client, reader):
+    cool_off = settings.AXES_COOLOFF_TIME
+    assert cool_off == timedelta(minutes=15)
+    fail_times(client, 5)
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=14))
+    assert attempt(client, "reader", PASSWORD).status_code == 429
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=16))
+    assert attempt(client, "reader", PASSWORD).status_code == 302

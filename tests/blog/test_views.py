@@ -343,3 +343,8 @@ def test_publishing_needs_the_permission_not_just_a_hidden_button(client, author
 def test_publishing_needs_a_login(client, draft):
     response = client.post(f"/blog/posts/{draft.pk}/publish/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_favicon_redirects_to_the_static_icon(client):
+    response = client.get("/favicon.ico")
+    assert (response.status_code, response["Location"]) == (302, "/static/blog/favicon.svg")

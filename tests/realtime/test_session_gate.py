@@ -43,14 +43,16 @@ async def comment_is_refused_as_session_ended(socket, client_id="after"):
     assert not await Comment.objects.filter(body="Should not be saved").aexists()
 
 
-async def test_logout_in_another_tab_is_pushed_to_the_socket_within_a_second(sockets, post, reader):
+async def test_logout_in_another_tab_is_pushed_to_the_socket_within_a_second(sockets, post, reader, caplog):
     client, key = await browser(reader)
     socket, hello = await sockets.connect(post.pk, session_key=key)
     assert hello["user"] == "reader"
 
-    await sync_to_async(client.post)("/accounts/logout/")
-
-    assert await socket.receive_json_from(timeout=PUSH_TIMEOUT) == {"type": "session.ended"}
+    with caplog.at_level("INFO", logger="realtime.consumers"):
+        await sync_to_async(client.post)("/accounts/logout/")
+        assert await socket.receive_json_from(timeout=PUSH_TIMEOUT) == {"type": "session.ended"}
+    assert f"websocket session ended post={post.pk} user={reader.pk} reason=logout" in caplog.text
+    assert key not in caplog.text, "session keys must never be logged"
     await socket.send_json_to({"type": "comment.create", "body": "Should not be saved", "client_id": "x"})
     error = await socket.receive_json_from()
     assert error["code"] == "login_required"
