@@ -129,7 +129,9 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # Each process has one channel for all its sockets (realtime/hub.py), so
+            # a burst of comments must fit in it: past capacity the layer drops.
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000},
         }
     }
     CACHES = {
@@ -140,7 +142,7 @@ if REDIS_URL:
     }
 else:
     # One process only: the in-process layer and cache are not shared.
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_USER_MODEL = "blog.User"

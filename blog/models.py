@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import markdown
 import nh3
 from django.conf import settings
@@ -13,6 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 COMMENT_MAX_LENGTH = 2000
 CLIENT_ID_MAX_LENGTH = 64
+COMMENT_EDIT_WINDOW = timedelta(minutes=5)
 
 MESSAGE_COMMENT_EMPTY = "Write something before posting."
 MESSAGE_COMMENT_TOO_LONG = f"Keep comments to {COMMENT_MAX_LENGTH:,} characters or fewer."
@@ -120,6 +123,7 @@ class Comment(models.Model):
         ],
     )
     created = models.DateTimeField(auto_now_add=True)
+    edited = models.DateTimeField(null=True, blank=True)
     # Chosen by the client so that a retried submission is recognised, not saved twice.
     client_id = models.CharField(max_length=CLIENT_ID_MAX_LENGTH, null=True, blank=True)
 
@@ -141,6 +145,9 @@ class Comment(models.Model):
     def get_absolute_url(self) -> str:
         return f"{reverse('blog:post_detail', args=[self.post_id])}#comment-{self.pk}"
 
+    def editable_until(self) -> datetime:
+        return self.created + COMMENT_EDIT_WINDOW
+
     def as_json(self) -> dict[str, object]:
         """The comment as the HTTP API and the WebSocket frames show it (author loaded)."""
         return {
@@ -149,5 +156,21 @@ class Comment(models.Model):
             "author": self.author.get_username(),
             "body": self.body,
             "created": self.created.isoformat(),
+            "edited": self.edited.isoformat() if self.edited else None,
             "client_id": self.client_id,
         }
+
+
+class CommentRevision(models.Model):
+    """A body a comment had before an edit, kept for the moderators."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="revisions")
+    body = models.TextField()
+    # When this text stopped being the current one.
+    replaced = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["replaced"]
+
+    def __str__(self) -> str:
+        return f"Revision of comment {self.comment_id} replaced at {self.replaced:%Y-%m-%d %H:%M:%S}"

@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from blog.models import Comment, Post, User
+from blog.models import Comment, CommentRevision, Post, User
 from blog.rate_limit import comment_budget_spend
 from realtime import broadcast
 
@@ -26,6 +26,8 @@ MESSAGE_LOGIN_REQUIRED = "Log in to comment."
 MESSAGE_COMMENTS_CLOSED = "Comments open once the post is published."
 MESSAGE_CLIENT_ID_REUSED = "This client_id was already used for a comment on another post."
 MESSAGE_NOT_YOUR_COMMENT = "You can only delete your own comments."
+MESSAGE_EDIT_NOT_YOURS = "You can only edit your own comments."
+MESSAGE_EDIT_WINDOW_OVER = "Comments can only be edited in the first 5 minutes after posting."
 MESSAGE_CANNOT_PUBLISH = "You do not have permission to publish posts."
 
 
@@ -84,12 +86,37 @@ def _comment_by_client_id(*, author: User, client_id: str, post: Post) -> Commen
 
 def comment_delete(*, comment: Comment, actor: User) -> None:
     """Delete a comment (its author, or anyone with blog.delete_comment) and tell readers."""
+    if not actor.is_authenticated:
+        raise LoginRequired(MESSAGE_LOGIN_REQUIRED)
     if not (comment.author_id == actor.pk or actor.has_perm("blog.delete_comment")):
         raise PermissionDenied(MESSAGE_NOT_YOUR_COMMENT)
     post_id, comment_id = comment.post_id, comment.pk
     with transaction.atomic():
         comment.delete()
         transaction.on_commit(partial(broadcast.comment_deleted, post_id=post_id, comment_id=comment_id), robust=True)
+
+
+def comment_edit(*, comment: Comment, actor: User, body: str) -> Comment:
+    """Change a comment's body: its author, within the edit window. The old body is kept."""
+    if not actor.is_authenticated:
+        raise LoginRequired(MESSAGE_LOGIN_REQUIRED)
+    if comment.author_id != actor.pk:
+        raise PermissionDenied(MESSAGE_EDIT_NOT_YOURS)
+    now = timezone.now()
+    if now > comment.editable_until():
+        raise PermissionDenied(MESSAGE_EDIT_WINDOW_OVER)
+    previous = comment.body
+    comment.body = body.strip()
+    comment.full_clean(exclude=["post", "author", "client_id"], validate_constraints=False)
+    if comment.body == previous:
+        return comment
+    comment.edited = now
+    with transaction.atomic():
+        CommentRevision.objects.create(comment=comment, body=previous)
+        comment.save(update_fields=["body", "edited"])
+        transaction.on_commit(partial(broadcast.comment_updated, comment), robust=True)
+    logger.info("comment edited id=%s post=%s author=%s", comment.pk, comment.post_id, actor.pk)
+    return comment
 
 
 def post_create(*, author: User, title: str, body: str, status: str) -> Post:

@@ -1,11 +1,13 @@
 """Group names, and the one place that turns a saved comment into a frame and sends it.
 
-Each frame is encoded to JSON once here, not once per reader: consumers
-forward the text as it is.
+Each frame is encoded to JSON once here, not once per reader. The groups'
+members are server processes (see realtime/hub.py), which forward the text
+as it is to their own sockets.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import TYPE_CHECKING
@@ -17,6 +19,8 @@ if TYPE_CHECKING:
     from blog.models import Comment
 
 logger = logging.getLogger(__name__)
+
+BROADCAST_TIMEOUT_SECONDS = 2
 
 
 def post_group_name(post_id: int) -> str:
@@ -31,30 +35,58 @@ def encode_frame(frame: dict[str, object]) -> str:
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
 
-def comment_created_frame(comment: Comment) -> str:
-    return encode_frame({"type": "comment.created", "comment": comment.as_json()})
+def comment_created_event(comment: Comment) -> dict[str, object]:
+    """The event readers of the post receive for a new comment (the author must be loaded)."""
+    frame = encode_frame({"type": "comment.created", "comment": comment.as_json()})
+    return {
+        "type": "comment.created",
+        "group": post_group_name(comment.post_id),
+        "post": comment.post_id,
+        "id": comment.pk,
+        "frame": frame,
+    }
 
 
 def comment_created(comment: Comment) -> None:
     """Tell every reader of the post about a committed comment."""
-    message = {"type": "comment.created", "id": comment.pk, "frame": comment_created_frame(comment)}
-    _group_send(post_group_name(comment.post_id), message)
+    _group_send(comment_created_event(comment))
+
+
+def comment_updated(comment: Comment) -> None:
+    frame = encode_frame({"type": "comment.updated", "comment": comment.as_json()})
+    _group_send(
+        {"type": "comment.updated", "group": post_group_name(comment.post_id), "id": comment.pk, "frame": frame}
+    )
 
 
 def comment_deleted(*, post_id: int, comment_id: int) -> None:
     frame = encode_frame({"type": "comment.deleted", "id": comment_id})
-    _group_send(post_group_name(post_id), {"type": "comment.deleted", "id": comment_id, "frame": frame})
+    _group_send({"type": "comment.deleted", "group": post_group_name(post_id), "id": comment_id, "frame": frame})
+
+
+def presence_event(readers: int) -> dict[str, object]:
+    return {"type": "presence", "frame": encode_frame({"type": "presence", "readers": readers})}
+
+
+def resync_event() -> dict[str, object]:
+    return {"type": "resync", "frame": encode_frame({"type": "resync"})}
 
 
 def user_sessions_changed(*, user_id: int, reason: str) -> None:
     """Ask every socket of this user to re-check its session (after a logout or password change)."""
-    _group_send(user_group_name(user_id), {"type": "session.check", "reason": reason})
+    _group_send({"type": "session.check", "group": user_group_name(user_id), "reason": reason})
 
 
-def _group_send(group: str, message: dict[str, object]) -> None:
+def _group_send(event: dict[str, object]) -> None:
     # The database already holds the change; a layer outage must not turn a
-    # saved comment into an error for its author. Readers catch up on reconnect.
+    # saved comment into an error for its author, nor make them wait. Readers
+    # catch up from the database (realtime/hub.py) instead.
     try:
-        async_to_sync(get_channel_layer().group_send)(group, message)
+        async_to_sync(_send)(event)
     except Exception:
-        logger.exception("broadcast failed group=%s type=%s", group, message["type"])
+        logger.exception("broadcast failed group=%s type=%s", event["group"], event["type"])
+
+
+async def _send(event: dict[str, object]) -> None:
+    layer = get_channel_layer()
+    await asyncio.wait_for(layer.group_send(event["group"], event), timeout=BROADCAST_TIMEOUT_SECONDS)

@@ -1,25 +1,28 @@
 """The comment socket: transport only.
 
-It checks who is connecting, decodes client frames, calls the same service
-the HTTP view calls and encodes the answer. Readers of a post share one
-channel-layer group; frames from the group arrive already encoded.
+It checks who is connecting, decodes client frames, calls the same services
+the HTTP views call and encodes the answers. Broadcasts reach it through the
+process's hub (realtime/hub.py), already encoded.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.contrib.auth.models import AnonymousUser
 
+from blog import services
 from blog.failures import SERVICE_REFUSALS, failure_from
 from blog.models import Comment, Post
-from blog.services import comment_post
 from realtime import broadcast
 from realtime.auth import session_still_names
+from realtime.hub import get_hub
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +30,8 @@ logger = logging.getLogger(__name__)
 MAX_FRAME_BYTES = 64 * 1024
 # A reader further behind than this reloads the list over HTTP instead.
 REPLAY_LIMIT = 200
+# Comment ids remembered per socket to send each comment once (replay, live and catch-up overlap).
+SENT_IDS_KEPT = 500
 
 CLOSE_SESSION_ENDED = 4401
 CLOSE_NOT_FOUND = 4404
@@ -37,50 +42,141 @@ MESSAGE_NOT_JSON = "The frame is not valid JSON."
 MESSAGE_NOT_OBJECT = "The frame must be a JSON object."
 MESSAGE_UNKNOWN_TYPE = "Unknown frame type."
 MESSAGE_BAD_AFTER = "after must be a comment id (a whole number)."
-MESSAGE_BODY_NOT_TEXT = "body must be text."
+MESSAGE_NOT_TEXT = "{field} must be text."
 MESSAGE_CLIENT_ID_NOT_TEXT = "client_id must be text or null."
+MESSAGE_ID_NOT_NUMBER = "id must be a comment id (a whole number)."
+MESSAGE_NO_SUCH_COMMENT = "There is no such comment on this post."
+
+
+class FrameError(Exception):
+    """A client frame whose fields are not what its type needs."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class CommentConsumer(AsyncWebsocketConsumer):
+    # No channel of its own: the process's hub subscribes once for all its sockets.
+    channel_layer_alias = None
+
     async def connect(self) -> None:
         self.user = self.scope["user"]
         self.session_key = self.scope["session"].session_key
-        self.user_group: str | None = None
-        self.replayed_ids: set[int] = set()
+        self.hub = get_hub()
+        self.joined_user_id: int | None = None
+        self.sent_ids: set[int] = set()
+        # Live events wait here while the backlog is sent, so the order holds.
+        self.held: list[dict] | None = []
+        self.background: set[asyncio.Task] = set()
         self.post = await self.visible_post()
         if self.post is None:
             # Closing before accept makes daphne refuse the handshake with 403.
             logger.info("websocket refused reason=post-not-visible path=%s", self.scope["path"])
             await self.close(code=CLOSE_NOT_FOUND)
             return
-        self.post_group = broadcast.post_group_name(self.post.pk)
-        # Subscribe before reading the backlog, so nothing falls between the two.
-        await self.channel_layer.group_add(self.post_group, self.channel_name)
-        if self.user.is_authenticated:
-            # Logout and password changes elsewhere are announced to this group.
-            self.user_group = broadcast.user_group_name(self.user.pk)
-            await self.channel_layer.group_add(self.user_group, self.channel_name)
-        await self.accept()
-        logger.info("websocket connected post=%s user=%s", self.post.pk, self.user.pk)
-        await self.send_json(
-            {
-                "type": "hello",
-                "user": self.user.get_username() if self.user.is_authenticated else None,
-                "can_comment": self.user.is_authenticated and self.post.is_published,
-            }
-        )
-        await self.replay_backlog()
+        try:
+            # Subscribe before reading the backlog, so nothing falls between the two.
+            await self.hub.join_post(self.post.pk, self)
+            if self.user.is_authenticated:
+                # Logout and password changes elsewhere are announced to this user's group.
+                self.joined_user_id = self.user.pk
+                await self.hub.join_user(self.user.pk, self)
+            await self.accept()
+            logger.info("websocket connected post=%s user=%s", self.post.pk, self.user.pk)
+            await self.send_json(
+                {
+                    "type": "hello",
+                    "user": self.user.get_username() if self.user.is_authenticated else None,
+                    "can_comment": self.user.is_authenticated and self.post.is_published,
+                }
+            )
+            await self.send_json({"type": "presence", "readers": self.hub.presence.total(self.post.pk)})
+            await self.replay_backlog()
+            await self.release_held()
+        except BaseException:
+            await self.leave_hub()
+            raise
 
     async def disconnect(self, code: int) -> None:
-        if getattr(self, "post_group", None):
-            await self.channel_layer.group_discard(self.post_group, self.channel_name)
-            await self.leave_user_group()
-            logger.info("websocket disconnected post=%s user=%s code=%s", self.post.pk, self.user.pk, code)
+        if getattr(self, "post", None) is None:
+            return
+        await self.leave_hub()
+        for task in self.background:
+            task.cancel()
+        logger.info("websocket disconnected post=%s user=%s code=%s", self.post.pk, self.user.pk, code)
+
+    async def leave_hub(self) -> None:
+        await self.hub.leave_post(self.post.pk, self)
+        await self.leave_user_group()
 
     async def leave_user_group(self) -> None:
-        if self.user_group:
-            await self.channel_layer.group_discard(self.user_group, self.channel_name)
-            self.user_group = None
+        if self.joined_user_id is not None:
+            await self.hub.leave_user(self.joined_user_id, self)
+            self.joined_user_id = None
+
+    async def visible_post(self) -> Post | None:
+        post_id = self.scope["url_route"]["kwargs"]["post_id"]
+        visible = await Post.objects.avisible_to(self.user)
+        return await visible.filter(pk=post_id).afirst()
+
+    async def replay_backlog(self) -> None:
+        """With ?after=N, send every comment newer than N before any live frame."""
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        if "after" not in query:
+            return
+        try:
+            after = int(query["after"][-1])
+        except ValueError:
+            await self.send_error("bad_request", MESSAGE_BAD_AFTER)
+            return
+        backlog = Comment.objects.filter(post=self.post).after(after).for_display()[: REPLAY_LIMIT + 1]
+        comments = [comment async for comment in backlog]
+        if len(comments) > REPLAY_LIMIT:
+            await self.send_json({"type": "resync"})
+            return
+        for comment in comments:
+            await self.forward(broadcast.comment_created_event(comment))
+
+    async def release_held(self) -> None:
+        while self.held:
+            await self.forward(self.held.pop(0))
+        self.held = None  # no await since the loop's last check: nothing can slip in
+
+    # Events from the hub
+
+    async def deliver(self, event: dict) -> None:
+        if event["type"] == "session.check":
+            # A database read: not in the hub's loop, which serves every socket.
+            self.run_in_background(self.session_check(event["reason"]))
+        elif self.held is not None:
+            self.held.append(event)
+        else:
+            await self.forward(event)
+
+    async def forward(self, event: dict) -> None:
+        if event["type"] == "comment.created":
+            if event["id"] in self.sent_ids:
+                return
+            self.remember_sent(event["id"])
+        await self.send(text_data=event["frame"])
+
+    def remember_sent(self, comment_id: int) -> None:
+        self.sent_ids.add(comment_id)
+        if len(self.sent_ids) > 2 * SENT_IDS_KEPT:
+            self.sent_ids = set(sorted(self.sent_ids)[-SENT_IDS_KEPT:])
+
+    def run_in_background(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    # The session, re-checked
+
+    async def session_check(self, reason: str) -> None:
+        """A logout or password change for this user: is this socket's session one of those ended?"""
+        if self.user.is_authenticated and not await self.session_is_still_valid():
+            await self.end_session(reason=reason)
 
     async def session_is_still_valid(self) -> bool:
         """Reload the session from its store: the connect-time user is not trusted for long."""
@@ -105,32 +201,6 @@ class CommentConsumer(AsyncWebsocketConsumer):
         await self.close(code=CLOSE_SESSION_ENDED)
         return False
 
-    async def visible_post(self) -> Post | None:
-        post_id = self.scope["url_route"]["kwargs"]["post_id"]
-        visible = await Post.objects.avisible_to(self.user)
-        return await visible.filter(pk=post_id).afirst()
-
-    async def replay_backlog(self) -> None:
-        """With ?after=N, send every comment newer than N before any live frame."""
-        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
-        if "after" not in query:
-            return
-        try:
-            after = int(query["after"][-1])
-        except ValueError:
-            await self.send_error("bad_request", MESSAGE_BAD_AFTER)
-            return
-        backlog = [
-            comment
-            async for comment in Comment.objects.filter(post=self.post).after(after).for_display()[: REPLAY_LIMIT + 1]
-        ]
-        if len(backlog) > REPLAY_LIMIT:
-            await self.send_json({"type": "resync"})
-            return
-        for comment in backlog:
-            self.replayed_ids.add(comment.pk)
-            await self.send(text_data=broadcast.comment_created_frame(comment))
-
     # Client frames. Only the types in client_frame_handlers are accepted, so a
     # client cannot imitate a server event such as comment.created.
 
@@ -153,54 +223,72 @@ class CommentConsumer(AsyncWebsocketConsumer):
         if handler is None:
             await self.send_error("bad_request", MESSAGE_UNKNOWN_TYPE)
             return
-        await handler(self, frame)
-
-    async def comment_create(self, frame: dict) -> None:
         client_id = frame.get("client_id")
-        if client_id is not None and not isinstance(client_id, str):
-            await self.send_error(
-                "invalid", MESSAGE_CLIENT_ID_NOT_TEXT, errors={"client_id": [MESSAGE_CLIENT_ID_NOT_TEXT]}
-            )
-            return
-        body = frame.get("body")
-        if not isinstance(body, str):
-            await self.send_error(
-                "invalid", MESSAGE_BODY_NOT_TEXT, client_id=client_id, errors={"body": [MESSAGE_BODY_NOT_TEXT]}
-            )
-            return
-        session_ended = self.user.is_authenticated and not await self.session_is_still_valid()
-        if session_ended and not await self.end_session(reason="checked-before-comment"):
-            return
-        # A socket whose session just ended goes on as an anonymous reader: the service answers login_required.
         try:
-            posted = await database_sync_to_async(comment_post)(
-                post=self.post, author=self.user, body=body, client_id=client_id
-            )
+            if client_id is not None and not isinstance(client_id, str):
+                raise FrameError("client_id", MESSAGE_CLIENT_ID_NOT_TEXT)
+            if not await self.session_holds_for_writing():
+                return
+            comment_id = await handler(self, frame)
+        except FrameError as error:
+            await self.send_error("invalid", str(error), client_id=client_id, errors={error.field: [str(error)]})
         except SERVICE_REFUSALS as error:
             failure = failure_from(error)
             await self.send_error(failure.code, failure.message, client_id=client_id, **failure.extra)
-            return
-        await self.send_json({"type": "comment.ack", "client_id": client_id, "id": posted.comment.pk})
+        else:
+            await self.send_json({"type": "comment.ack", "client_id": client_id, "id": comment_id})
 
-    client_frame_handlers = {"comment.create": comment_create}
+    async def session_holds_for_writing(self) -> bool:
+        """Re-check the session before any write. False when the socket had to close.
 
-    # Channel-layer events, named after their types.
+        A socket whose session ended stays open as an anonymous reader, so the
+        service then answers login_required.
+        """
+        if not self.user.is_authenticated or await self.session_is_still_valid():
+            return True
+        return await self.end_session(reason="checked-before-write")
 
-    async def comment_created(self, event: dict) -> None:
-        if event["id"] in self.replayed_ids:
-            return
-        await self.send(text_data=event["frame"])
+    async def comment_create(self, frame: dict) -> int:
+        posted = await database_sync_to_async(services.comment_post)(
+            post=self.post, author=self.user, body=text_field(frame, "body"), client_id=frame.get("client_id")
+        )
+        return posted.comment.pk
 
-    async def comment_deleted(self, event: dict) -> None:
-        await self.send(text_data=event["frame"])
+    async def comment_delete(self, frame: dict) -> int:
+        comment = await self.comment_of_this_post(frame)
+        await database_sync_to_async(services.comment_delete)(comment=comment, actor=self.user)
+        return comment.pk
 
-    async def session_check(self, event: dict) -> None:
-        """A logout or password change for this user: is this socket's session one of those ended?"""
-        if self.user.is_authenticated and not await self.session_is_still_valid():
-            await self.end_session(reason=event["reason"])
+    async def comment_edit(self, frame: dict) -> int:
+        body = text_field(frame, "body")
+        comment = await self.comment_of_this_post(frame)
+        await database_sync_to_async(services.comment_edit)(comment=comment, actor=self.user, body=body)
+        return comment.pk
+
+    async def comment_of_this_post(self, frame: dict) -> Comment:
+        comment_id = frame.get("id")
+        if not isinstance(comment_id, int) or isinstance(comment_id, bool):
+            raise FrameError("id", MESSAGE_ID_NOT_NUMBER)
+        comment = await Comment.objects.select_related("author").filter(pk=comment_id, post=self.post).afirst()
+        if comment is None:
+            raise FrameError("id", MESSAGE_NO_SUCH_COMMENT)
+        return comment
+
+    client_frame_handlers: dict[str, Callable[[CommentConsumer, dict], Awaitable[int]]] = {
+        "comment.create": comment_create,
+        "comment.delete": comment_delete,
+        "comment.edit": comment_edit,
+    }
 
     async def send_json(self, frame: dict[str, object]) -> None:
         await self.send(text_data=broadcast.encode_frame(frame))
 
     async def send_error(self, code: str, message: str, *, client_id: str | None = None, **extra: object) -> None:
         await self.send_json({"type": "error", "code": code, "message": message, "client_id": client_id, **extra})
+
+
+def text_field(frame: dict, field: str) -> str:
+    value = frame.get(field)
+    if not isinstance(value, str):
+        raise FrameError(field, MESSAGE_NOT_TEXT.format(field=field))
+    return value

@@ -77,5 +77,6 @@ def test_comment_json_shape(post, reader):
         "author": "reader",
         "body": "<b>raw</b>",
         "created": comment.created.isoformat(),
+        "edited": None,
         "client_id": "c1",
     }

@@ -220,4 +220,7 @@ async def first_published_post_id(server: DaphneServer, headers: dict[str, str] 
 
 
 async def receive(ws: aiohttp.ClientWebSocketResponse, within: float = 5) -> dict:
-    return await ws.receive_json(timeout=within)
+    """The next frame that is not a presence update (those come on their own clock)."""
+    while (frame := await ws.receive_json(timeout=within))["type"] == "presence":
+        pass
+    return frame

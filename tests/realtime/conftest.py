@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -7,6 +9,7 @@ from django.conf import settings
 from django.test import Client
 
 from asgi_blog.asgi import application
+from realtime.hub import stop_hub
 
 ALLOWED_ORIGIN = b"http://localhost"
 
@@ -22,21 +25,71 @@ def logged_in_client(user) -> Client:
     return client
 
 
+class Socket:
+    """A WebsocketCommunicator that sets presence frames aside (they come on their own clock).
+
+    Tests about presence read them from `presence`.
+    """
+
+    def __init__(self, communicator: WebsocketCommunicator) -> None:
+        self.communicator = communicator
+        self.presence: list[dict] = []
+        self.pending: list[dict] = []
+
+    async def connect(self):
+        return await self.communicator.connect()
+
+    async def disconnect(self) -> None:
+        await self.communicator.disconnect()
+
+    async def send_to(self, **frame) -> None:
+        await self.communicator.send_to(**frame)
+
+    async def send_json_to(self, data) -> None:
+        await self.communicator.send_json_to(data)
+
+    async def receive_json_from(self, timeout: float = 1) -> dict:
+        if self.pending:
+            return self.pending.pop(0)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            frame = await self.communicator.receive_json_from(timeout=max(0.01, deadline - loop.time()))
+            if frame["type"] != "presence":
+                return frame
+            self.presence.append(frame)
+
+    async def receive_nothing(self, timeout: float = 0.1) -> bool:
+        if self.pending:
+            return False
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (remaining := deadline - loop.time()) > 0:
+            if await self.communicator.receive_nothing(timeout=remaining):
+                return True
+            frame = await self.communicator.receive_json_from()
+            if frame["type"] != "presence":
+                self.pending.append(frame)
+                return False
+            self.presence.append(frame)
+        return True
+
+
 class Sockets:
     """Opens comment sockets against the real ASGI application and closes them after the test."""
 
     def __init__(self) -> None:
-        self.open: list[WebsocketCommunicator] = []
+        self.open: list[Socket] = []
 
     async def connect(
         self, post_id: int, *, user=None, session_key=None, origin: bytes | None = ALLOWED_ORIGIN, query: str = ""
     ):
-        communicator = await self.handshake(post_id, user=user, session_key=session_key, origin=origin, query=query)
-        connected, code = await communicator.connect()
+        socket = await self.handshake(post_id, user=user, session_key=session_key, origin=origin, query=query)
+        connected, code = await socket.connect()
         assert connected, f"handshake refused ({code})"
-        hello = await communicator.receive_json_from()
+        hello = await socket.receive_json_from()
         assert hello["type"] == "hello"
-        return communicator, hello
+        return socket, hello
 
     async def handshake(
         self, post_id: int, *, user=None, session_key=None, origin: bytes | None = ALLOWED_ORIGIN, query: str = ""
@@ -49,17 +102,19 @@ class Sockets:
         if session_key is not None:
             headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={session_key}".encode()))
         path = f"/ws/posts/{post_id}/comments/" + (f"?{query}" if query else "")
-        communicator = WebsocketCommunicator(application, path, headers=headers)
-        self.open.append(communicator)
-        return communicator
+        socket = Socket(WebsocketCommunicator(application, path, headers=headers))
+        self.open.append(socket)
+        return socket
 
     async def close_all(self) -> None:
-        for communicator in self.open:
-            await communicator.disconnect()
+        for socket in self.open:
+            await socket.disconnect()
 
 
 @pytest.fixture
-async def sockets():
+async def sockets(transactional_db):
+    """Sockets, and the hub they share; both stopped before the database is emptied."""
     opened = Sockets()
     yield opened
     await opened.close_all()
+    await stop_hub()

@@ -51,6 +51,7 @@ async def test_logged_in_users_comment_reaches_every_reader_and_is_acked(sockets
             "author": "reader",
             "body": "Live!",
             "created": comment.created.isoformat(),
+            "edited": None,
             "client_id": "c1",
         }
         assert await socket.receive_nothing()

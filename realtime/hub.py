@@ -1,0 +1,260 @@
+"""Fan-out for one server process: one channel-layer subscription per post, not per socket.
+
+A broadcast goes to a group whose members are server processes. Each
+process's hub receives the event once, already encoded, and hands it to each
+of its sockets for that post (the consumers, which still own their
+connections and decide what to send). So a comment costs one layer message
+per process, not one per reader, and a reader that stops reading delays
+nobody: daphne buffers what it has not read yet.
+
+The channel layer delivers at most once, so the hub also keeps its sockets
+true to the database:
+- every few seconds it compares the newest comment id of each of its posts
+  with the database and hands on anything the layer lost (a full channel,
+  Redis down or restarted, a broadcast that failed);
+- it re-joins its groups when Redis restarts (it forgets them) and every
+  REJOIN_SECONDS in any case.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from collections import defaultdict
+from typing import Protocol
+
+from channels.layers import BaseChannelLayer, get_channel_layer
+from django.conf import settings
+from django.db.models import Max
+
+from blog.models import Comment
+from realtime import broadcast
+from realtime.presence import Presence
+
+logger = logging.getLogger(__name__)
+
+CHECK_SECONDS = 3
+REJOIN_SECONDS = 30
+LAYER_TIMEOUT_SECONDS = 2
+RETRY_MIN_SECONDS = 0.1
+RETRY_MAX_SECONDS = 5
+CATCH_UP_LIMIT = 200
+
+
+class Listener(Protocol):
+    async def deliver(self, event: dict) -> None: ...
+
+
+class Hub:
+    def __init__(self, layer: BaseChannelLayer) -> None:
+        self.layer = layer
+        self.channel_name = ""
+        self.listeners: dict[str, set[Listener]] = defaultdict(set)
+        self.joins: dict[str, asyncio.Future] = {}
+        # Post id -> the newest comment id this process's readers were handed.
+        self.newest: dict[int, int] = {}
+        self.presence = Presence(self)
+        self.redis_watch = RedisRestartWatch(settings.REDIS_URL) if settings.REDIS_URL else None
+        self.started: asyncio.Future | None = None
+        self.tasks: list[asyncio.Task] = []
+
+    # Membership
+
+    async def join_post(self, post_id: int, listener: Listener) -> None:
+        """Subscribe; when this returns, every later broadcast for the post reaches the listener."""
+        await self.join(broadcast.post_group_name(post_id), listener, post_id=post_id)
+
+    async def leave_post(self, post_id: int, listener: Listener) -> None:
+        await self.leave(broadcast.post_group_name(post_id), listener)
+        if not self.readers_here(post_id):
+            self.newest.pop(post_id, None)
+
+    async def join_user(self, user_id: int, listener: Listener) -> None:
+        await self.join(broadcast.user_group_name(user_id), listener)
+
+    async def leave_user(self, user_id: int, listener: Listener) -> None:
+        await self.leave(broadcast.user_group_name(user_id), listener)
+
+    def readers_here(self, post_id: int) -> int:
+        return len(self.listeners.get(broadcast.post_group_name(post_id), ()))
+
+    async def join(self, group: str, listener: Listener, post_id: int | None = None) -> None:
+        await self.start()
+        self.listeners[group].add(listener)
+        if group not in self.joins:
+            self.joins[group] = asyncio.ensure_future(self.first_join(group, post_id))
+        await asyncio.shield(self.joins[group])
+
+    async def first_join(self, group: str, post_id: int | None) -> None:
+        await self.group_add(group)
+        if post_id is not None:
+            newest = await Comment.objects.filter(post_id=post_id).aaggregate(newest=Max("id"))
+            self.newest.setdefault(post_id, newest["newest"] or 0)
+
+    async def leave(self, group: str, listener: Listener) -> None:
+        members = self.listeners.get(group)
+        if members is None:
+            return
+        members.discard(listener)
+        if members:
+            return
+        del self.listeners[group]
+        self.joins.pop(group, None)
+        try:
+            await asyncio.wait_for(self.layer.group_discard(group, self.channel_name), LAYER_TIMEOUT_SECONDS)
+        except Exception as error:  # the group expires on its own
+            logger.info("channel layer group_discard failed group=%s error=%r", group, error)
+
+    async def group_add(self, group: str) -> bool:
+        try:
+            await asyncio.wait_for(self.layer.group_add(group, self.channel_name), LAYER_TIMEOUT_SECONDS)
+        except Exception as error:
+            # Readers still get comments through the database check; the group is re-joined later.
+            logger.warning("channel layer group_add failed group=%s error=%r", group, error)
+            return False
+        return True
+
+    # Running
+
+    async def start(self) -> None:
+        if self.started is None:
+            self.started = asyncio.ensure_future(self.start_tasks())
+        await asyncio.shield(self.started)
+
+    async def start_tasks(self) -> None:
+        self.channel_name = await self.layer.new_channel("hub")
+        for work in (self.receive_forever, self.check_forever, self.presence.report_forever):
+            self.tasks.append(asyncio.create_task(work(), name=f"hub {work.__name__}"))
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        self.tasks.clear()
+
+    async def receive_forever(self) -> None:
+        delay = RETRY_MIN_SECONDS
+        while True:
+            try:
+                event = await self.layer.receive(self.channel_name)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                logger.warning("channel layer receive failed, retrying in %.1fs error=%r", delay, error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_SECONDS)
+                continue
+            delay = RETRY_MIN_SECONDS
+            await self.dispatch(event)
+
+    async def dispatch(self, event: dict) -> None:
+        if event["type"] == "presence.report":
+            self.presence.record(event)
+            return
+        if event["type"] == "comment.created":
+            post_id = event["post"]
+            self.newest[post_id] = max(self.newest.get(post_id, 0), event["id"])
+        await self.hand_on(event["group"], event)
+
+    async def hand_on(self, group: str, event: dict) -> None:
+        for listener in tuple(self.listeners.get(group, ())):
+            try:
+                await listener.deliver(event)
+            except Exception:
+                logger.exception("delivery to a socket failed group=%s type=%s", group, event["type"])
+
+    # Keeping true to the database
+
+    async def check_forever(self) -> None:
+        last_rejoin = time.monotonic()
+        while True:
+            await asyncio.sleep(CHECK_SECONDS)
+            try:
+                restarted = self.redis_watch is not None and await self.redis_watch.restarted()
+                if restarted or time.monotonic() - last_rejoin > REJOIN_SECONDS:
+                    if restarted:
+                        logger.warning("redis restarted: re-joining %d groups", len(self.listeners))
+                    await self.rejoin()
+                    last_rejoin = time.monotonic()
+                await self.catch_up()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("hub check failed")
+
+    async def rejoin(self) -> None:
+        for group in list(self.listeners):
+            if not await self.group_add(group):
+                return
+
+    async def catch_up(self) -> None:
+        """Hand on comments the database has and the layer did not deliver."""
+        post_ids = [post_id for post_id in self.newest if self.readers_here(post_id)]
+        if not post_ids:
+            return
+        rows = Comment.objects.filter(post_id__in=post_ids).values("post_id").annotate(newest=Max("id"))
+        async for row in rows:
+            post_id, newest = row["post_id"], row["newest"]
+            known = self.newest.get(post_id, 0)
+            if newest > known:
+                await self.catch_up_post(post_id, known)
+
+    async def catch_up_post(self, post_id: int, after: int) -> None:
+        missed = Comment.objects.filter(post_id=post_id).after(after).for_display()[: CATCH_UP_LIMIT + 1]
+        comments = [comment async for comment in missed]
+        group = broadcast.post_group_name(post_id)
+        logger.info("catching up post=%s missed=%d", post_id, len(comments))
+        if len(comments) > CATCH_UP_LIMIT:
+            self.newest[post_id] = comments[-1].pk
+            await self.hand_on(group, broadcast.resync_event())
+            return
+        for comment in comments:
+            await self.dispatch(broadcast.comment_created_event(comment))
+
+
+class RedisRestartWatch:
+    """Notices a Redis server that restarted (and so forgot every group) by its run_id."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.client = None
+        self.run_id: str | None = None
+        self.reachable = True
+
+    async def restarted(self) -> bool:
+        import redis.asyncio as redis_asyncio
+
+        if self.client is None:
+            self.client = redis_asyncio.Redis.from_url(self.url, socket_timeout=LAYER_TIMEOUT_SECONDS)
+        try:
+            run_id = (await self.client.info("server"))["run_id"]
+        except Exception:
+            if self.reachable:
+                logger.warning("redis unreachable: comments reach readers through the database until it is back")
+            self.reachable = False
+            return False
+        came_back = not self.reachable
+        self.reachable = True
+        changed = self.run_id is not None and run_id != self.run_id
+        self.run_id = run_id
+        return changed or came_back
+
+
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
+
+
+def get_hub() -> Hub:
+    """The hub of this process (of this event loop, which tests change per test)."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None:
+        hub = _hubs[loop] = Hub(get_channel_layer())
+    return hub
+
+
+async def stop_hub() -> None:
+    hub = _hubs.pop(asyncio.get_running_loop(), None)
+    if hub is not None:
+        await hub.stop()
