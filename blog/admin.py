@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from blog import services
-from blog.models import Comment, Post, User
+from blog.models import Comment, CommentRevision, Post, User
 from realtime.broadcast import user_sessions_changed
 
 
@@ -59,13 +59,31 @@ class PostAdmin(admin.ModelAdmin):
             services.post_publish(post=obj, actor=request.user)
 
 
+class CommentRevisionInline(admin.TabularInline):
+    """Earlier bodies of an edited comment, for the moderators."""
+
+    model = CommentRevision
+    fields = ["replaced", "body"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Comment | None = None) -> bool:
+        return False
+
+    # Whoever may see a comment may see what it said before.
+    def has_view_permission(self, request: HttpRequest, obj: Comment | None = None) -> bool:
+        return request.user.has_perm("blog.view_comment")
+
+
 @admin.register(Comment)
 class CommentAdmin(admin.ModelAdmin):
-    list_display = ["id", "post", "author", "created", "body"]
+    list_display = ["id", "post", "author", "created", "edited", "body"]
+    inlines = [CommentRevisionInline]
     list_select_related = ["post", "author"]
     search_fields = ["body", "author__username"]
     raw_id_fields = ["post", "author"]
-    readonly_fields = ["client_id", "created"]
+    readonly_fields = ["client_id", "created", "edited"]
 
     # Comments are written by their authors through the site; the admin views and deletes them.
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -20,12 +20,13 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from blog import services
 from blog.failures import SERVICE_REFUSALS, Failure, failure_from
 from blog.forms import CommentForm, LoginForm, PostForm, SignupForm
-from blog.models import Post
+from blog.models import Comment, Post
 from realtime.broadcast import user_sessions_changed
 
 COMMENT_LIST_LIMIT = 200
@@ -95,6 +96,8 @@ async def render_post_page(request: HttpRequest, post: Post, form: CommentForm, 
         "form": form,
         "can_comment": request.user.is_authenticated and post.is_published,
         "can_publish": not post.is_published and await request.user.ahas_perm("blog.publish_post"),
+        "can_moderate": await request.user.ahas_perm("blog.delete_comment"),
+        "now": timezone.now(),
     }
     return TemplateResponse(request, "blog/post_detail.html", context, status=status)
 
@@ -178,6 +181,65 @@ async def comment_refused(
     if failure.code == "rate_limited":
         response["Retry-After"] = str(failure.extra["retry_after"])
     return response
+
+
+async def comment_of_visible_post_or_404(request: HttpRequest, comment_id: int) -> Comment:
+    comment = await Comment.objects.select_related("author", "post").filter(pk=comment_id).afirst()
+    if comment is None:
+        raise Http404("No such comment.")
+    visible = await Post.objects.avisible_to(request.user)
+    if not await visible.filter(pk=comment.post_id).aexists():
+        raise Http404("No such comment.")
+    return comment
+
+
+@login_required
+@require_POST
+async def comment_delete(request: HttpRequest, comment_id: int) -> HttpResponse:
+    comment = await comment_of_visible_post_or_404(request, comment_id)
+    try:
+        await sync_to_async(services.comment_delete)(comment=comment, actor=request.user)
+    except SERVICE_REFUSALS as error:
+        return refused(request, failure_from(error))
+    if wants_json(request):
+        return JsonResponse({"deleted": comment_id})
+    messages.success(request, "Comment deleted.")
+    return redirect(comment.post)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+async def comment_edit(request: HttpRequest, comment_id: int) -> HttpResponse:
+    """GET: a page to edit one's comment (for browsers without the script). POST: save it."""
+    comment = await comment_of_visible_post_or_404(request, comment_id)
+    form = CommentForm(request.POST or None, initial={"body": comment.body})
+    if request.method == "POST":
+        form.is_valid()  # only parses; the service validates
+        try:
+            await sync_to_async(services.comment_edit)(
+                comment=comment, actor=request.user, body=form.cleaned_data.get("body", "")
+            )
+        except ValidationError as error:
+            if wants_json(request):
+                return refused(request, failure_from(error))
+            form.add_error(None, error)
+        except SERVICE_REFUSALS as error:
+            return refused(request, failure_from(error))
+        else:
+            if wants_json(request):
+                return JsonResponse({"comment": comment.as_json()})
+            return redirect(comment.get_absolute_url())
+    elif comment.author_id != request.user.pk:
+        return refused(request, Failure("forbidden", services.MESSAGE_EDIT_NOT_YOURS))
+    status = 400 if form.errors else 200
+    return TemplateResponse(request, "blog/comment_edit.html", {"comment": comment, "form": form}, status=status)
+
+
+def refused(request: HttpRequest, failure: Failure) -> HttpResponse:
+    """A refusal outside the post page: JSON for JSON clients, a short page for browsers."""
+    if wants_json(request):
+        return JsonResponse(failure.as_json(), status=failure.http_status)
+    return TemplateResponse(request, "blog/refused.html", {"failure": failure}, status=failure.http_status)
 
 
 @require_GET

@@ -89,6 +89,7 @@ class CommentConsumer(AsyncWebsocketConsumer):
                     "type": "hello",
                     "user": self.user.get_username() if self.user.is_authenticated else None,
                     "can_comment": self.user.is_authenticated and self.post.is_published,
+                    "can_moderate": await self.user.ahas_perm("blog.delete_comment"),
                 }
             )
             await self.send_json({"type": "presence", "readers": self.hub.presence.total(self.post.pk)})
@@ -256,8 +257,9 @@ class CommentConsumer(AsyncWebsocketConsumer):
 
     async def comment_delete(self, frame: dict) -> int:
         comment = await self.comment_of_this_post(frame)
+        comment_id = comment.pk  # Django clears pk on delete
         await database_sync_to_async(services.comment_delete)(comment=comment, actor=self.user)
-        return comment.pk
+        return comment_id
 
     async def comment_edit(self, frame: dict) -> int:
         body = text_field(frame, "body")

@@ -5,6 +5,7 @@ import os
 import pytest
 from channels.layers import channel_layers
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 
 from tests.factories import make_post, make_user
@@ -47,6 +48,8 @@ def fresh_cache_and_layer():
     """Each test starts with an unspent comment budget and a new channel layer."""
     cache.clear()
     channel_layers.backends.clear()
+    # Transactional tests recreate content types under new ids; the cache would keep the old ones.
+    ContentType.objects.clear_cache()
     yield
     channel_layers.backends.clear()
 

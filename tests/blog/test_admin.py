@@ -79,3 +79,12 @@ def test_staff_without_publish_permission_cannot_publish_from_the_admin(client, 
     draft.refresh_from_db()
     assert draft.status == Post.Status.DRAFT
     assert 'name="status"' not in page
+
+
+def test_editors_see_earlier_versions_in_the_admin(client, staff_editor, post, reader):
+    comment = make_comment(post, reader, body="First draft of a comment")
+    services.comment_edit(comment=comment, actor=reader, body="Second thoughts")
+    client.force_login(staff_editor)
+    page = client.get(f"/admin/blog/comment/{comment.pk}/change/").content.decode()
+    assert "First draft of a comment" in page
+    assert "Second thoughts" in page

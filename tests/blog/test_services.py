@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.test import override_settings
+from django.utils import timezone
 
 from blog import services
 from blog.models import (
@@ -228,3 +231,69 @@ def test_publish_permission_comes_from_the_editors_group(db):
     assert not writer.has_perm("blog.publish_post")
     assert editor.has_perm("blog.publish_post")
     assert editor.has_perm("blog.delete_comment")
+
+
+def test_author_edits_within_the_window_and_the_old_body_is_kept(post, reader, broadcasts):
+    comment = make_comment(post, reader, body="Frist")
+    edited = services.comment_edit(comment=comment, actor=reader, body="  First  ")
+    comment.refresh_from_db()
+    assert (comment.body, comment.edited is not None) == ("First", True)
+    assert edited.edited == comment.edited
+    assert [revision.body for revision in comment.revisions.all()] == ["Frist"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_edit_broadcasts_after_commit(post, reader, monkeypatch):
+    sent = []
+    monkeypatch.setattr(
+        services.broadcast,
+        "comment_updated",
+        lambda comment: sent.append((comment.body, transaction.get_connection().in_atomic_block)),
+    )
+    comment = make_comment(post, reader, body="before")
+    services.comment_edit(comment=comment, actor=reader, body="after")
+    assert sent == [("after", False)]
+
+
+def test_only_the_author_may_edit(post, reader, editor, broadcasts):
+    comment = make_comment(post, reader, body="mine")
+    for other in (editor, make_user()):
+        with pytest.raises(PermissionDenied, match="your own"):
+            services.comment_edit(comment=comment, actor=other, body="theirs")
+    comment.refresh_from_db()
+    assert comment.body == "mine" and not comment.revisions.exists()
+
+
+def test_editing_after_five_minutes_is_refused(post, reader, broadcasts):
+    comment = make_comment(post, reader, body="old")
+    Comment.objects.filter(pk=comment.pk).update(created=timezone.now() - timedelta(minutes=5, seconds=1))
+    comment.refresh_from_db()
+    with pytest.raises(PermissionDenied) as refused:
+        services.comment_edit(comment=comment, actor=reader, body="new")
+    assert str(refused.value) == services.MESSAGE_EDIT_WINDOW_OVER
+    comment.refresh_from_db()
+    assert comment.body == "old"
+
+
+def test_an_edit_follows_the_body_rules(post, reader, broadcasts):
+    comment = make_comment(post, reader, body="fine")
+    with pytest.raises(ValidationError) as caught:
+        services.comment_edit(comment=comment, actor=reader, body="\x00")
+    assert caught.value.message_dict == {"body": [MESSAGE_COMMENT_NUL]}
+    comment.refresh_from_db()
+    assert comment.body == "fine" and comment.edited is None
+
+
+def test_an_edit_that_changes_nothing_keeps_no_revision(post, reader, broadcasts):
+    comment = make_comment(post, reader, body="same")
+    services.comment_edit(comment=comment, actor=reader, body="same ")
+    comment.refresh_from_db()
+    assert comment.edited is None and not comment.revisions.exists()
+
+
+def test_anonymous_users_cannot_edit_or_delete(post, reader):
+    comment = make_comment(post, reader)
+    with pytest.raises(services.LoginRequired):
+        services.comment_edit(comment=comment, actor=AnonymousUser(), body="x")
+    with pytest.raises(services.LoginRequired):
+        services.comment_delete(comment=comment, actor=AnonymousUser())

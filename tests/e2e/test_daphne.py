@@ -22,8 +22,18 @@ async def test_http_login_session_authenticates_the_websocket(daphne_server):
             writer.ws_connect(server.ws_url(path), origin=server.origin) as writer_ws,
             anonymous.ws_connect(server.ws_url(path), origin=server.origin) as reader_ws,
         ):
-            assert await receive(writer_ws) == {"type": "hello", "user": "writer", "can_comment": True}
-            assert await receive(reader_ws) == {"type": "hello", "user": None, "can_comment": False}
+            assert await receive(writer_ws) == {
+                "type": "hello",
+                "user": "writer",
+                "can_comment": True,
+                "can_moderate": False,
+            }
+            assert await receive(reader_ws) == {
+                "type": "hello",
+                "user": None,
+                "can_comment": False,
+                "can_moderate": False,
+            }
 
             await writer_ws.send_json({"type": "comment.create", "body": "Over the socket", "client_id": "e2e-1"})
             writer_frames = [await receive(writer_ws), await receive(writer_ws)]

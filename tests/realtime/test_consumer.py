@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 async def test_anonymous_reader_is_greeted_and_cannot_post(sockets, post):
     socket, hello = await sockets.connect(post.pk)
-    assert hello == {"type": "hello", "user": None, "can_comment": False}
+    assert hello == {"type": "hello", "user": None, "can_comment": False, "can_moderate": False}
     await socket.send_json_to({"type": "comment.create", "body": "Hi", "client_id": "c1"})
     error = await socket.receive_json_from()
     assert error == {
@@ -32,7 +32,7 @@ async def test_anonymous_reader_is_greeted_and_cannot_post(sockets, post):
 
 async def test_logged_in_users_comment_reaches_every_reader_and_is_acked(sockets, post, reader):
     writer, hello = await sockets.connect(post.pk, user=reader)
-    assert hello == {"type": "hello", "user": "reader", "can_comment": True}
+    assert hello == {"type": "hello", "user": "reader", "can_comment": True, "can_moderate": False}
     first_reader, _ = await sockets.connect(post.pk)
     second_reader, _ = await sockets.connect(post.pk)
 
@@ -194,7 +194,7 @@ async def test_draft_socket_is_refused_to_anonymous_readers_and_open_to_its_auth
     connected, code = await socket.connect()
     assert (connected, code) == (False, 4404)
     _, hello = await sockets.connect(draft.pk, user=author)
-    assert hello == {"type": "hello", "user": "author", "can_comment": False}
+    assert hello == {"type": "hello", "user": "author", "can_comment": False, "can_moderate": False}
 
 
 async def test_unknown_post_is_refused(sockets, db):

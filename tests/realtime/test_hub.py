@@ -1,0 +1,100 @@
+"""The per-process hub: one subscription per post, every comment to every reader once, nothing lost."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+
+from realtime import broadcast, hub, presence
+from realtime.consumers import CommentConsumer
+from tests.factories import make_comment, make_post
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def post_comment(socket, body: str) -> None:
+    await socket.send_json_to({"type": "comment.create", "body": body})
+
+
+async def test_one_layer_subscription_per_process_not_per_socket(sockets, post):
+    for _ in range(3):
+        await sockets.connect(post.pk)
+    layer = get_channel_layer()
+    assert len(layer.groups[broadcast.post_group_name(post.pk)]) == 1
+
+
+async def test_every_reader_of_the_post_gets_each_comment_once_and_readers_elsewhere_none(
+    sockets, post, author, reader
+):
+    other_post = await sync_to_async(make_post)(author)
+    readers = [(await sockets.connect(post.pk))[0] for _ in range(5)]
+    elsewhere = [(await sockets.connect(other_post.pk))[0] for _ in range(2)]
+    writer, _ = await sockets.connect(post.pk, user=reader)
+    for number in range(3):
+        await post_comment(writer, f"comment {number}")
+    for socket in readers:
+        bodies = [(await socket.receive_json_from())["comment"]["body"] for _ in range(3)]
+        assert bodies == ["comment 0", "comment 1", "comment 2"]
+        assert await socket.receive_nothing()
+    for socket in elsewhere:
+        assert await socket.receive_nothing()
+
+
+async def test_a_comment_the_layer_lost_reaches_readers_from_the_database(sockets, post, reader, monkeypatch):
+    monkeypatch.setattr(hub, "CHECK_SECONDS", 0.1)
+    socket, _ = await sockets.connect(post.pk)
+    # Saved without any broadcast: as if the layer had dropped it.
+    lost = await sync_to_async(make_comment)(post, reader, body="never broadcast")
+    created = await socket.receive_json_from(timeout=2)
+    assert (created["type"], created["comment"]["id"]) == ("comment.created", lost.pk)
+    await asyncio.sleep(0.3)
+    assert await socket.receive_nothing(), "caught up once, not at every check"
+
+
+async def test_a_comment_broadcast_during_the_replay_arrives_once_after_the_backlog(sockets, post, reader, monkeypatch):
+    older = await sync_to_async(make_comment)(post, reader, body="older")
+    replay = CommentConsumer.replay_backlog
+
+    async def replay_while_a_comment_arrives(consumer):
+        # Saved and broadcast after subscribing, before the backlog is read: in both.
+        both = await sync_to_async(make_comment)(post, reader, body="in both")
+        await sync_to_async(broadcast.comment_created)(both)
+        await asyncio.sleep(0.05)  # the hub hands it to the consumer, which holds it
+        await replay(consumer)
+        late = await sync_to_async(make_comment)(post, reader, body="live only")
+        await sync_to_async(broadcast.comment_created)(late)
+        await asyncio.sleep(0.05)
+
+    monkeypatch.setattr(CommentConsumer, "replay_backlog", replay_while_a_comment_arrives)
+    socket, _ = await sockets.connect(post.pk, query=f"after={older.pk - 1}")
+    bodies = []
+    while not await socket.receive_nothing(timeout=0.3):
+        bodies.append((await socket.receive_json_from())["comment"]["body"])
+    assert bodies == ["older", "in both", "live only"]
+
+
+async def test_readers_are_counted_and_told_when_the_count_changes(sockets, post, monkeypatch):
+    monkeypatch.setattr(presence, "TICK_SECONDS", 0.05)
+    first = await sockets.handshake(post.pk)
+    await first.connect()
+    assert (await first.communicator.receive_json_from())["type"] == "hello"
+    assert await first.communicator.receive_json_from() == {"type": "presence", "readers": 1}
+
+    second, _ = await sockets.connect(post.pk)
+    assert await first.communicator.receive_json_from() == {"type": "presence", "readers": 2}
+    await second.disconnect()
+    assert await first.communicator.receive_json_from() == {"type": "presence", "readers": 1}
+
+
+async def test_presence_adds_up_the_reports_of_other_processes(sockets, post, monkeypatch):
+    monkeypatch.setattr(presence, "TICK_SECONDS", 0.05)
+    socket, _ = await sockets.connect(post.pk)
+    layer = get_channel_layer()
+    group = broadcast.post_group_name(post.pk)
+    report = {"type": "presence.report", "group": group, "post": post.pk, "process": "elsewhere!1", "readers": 4}
+    await layer.group_send(group, report)
+    assert await socket.receive_nothing(timeout=0.4)  # collects the presence frames
+    assert socket.presence[-1] == {"type": "presence", "readers": 5}
