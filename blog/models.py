@@ -157,6 +157,7 @@ class Comment(models.Model):
             "body": self.body,
             "created": self.created.isoformat(),
             "edited": self.edited.isoformat() if self.edited else None,
+            "editable_until": self.editable_until().isoformat(),
             "client_id": self.client_id,
         }
 

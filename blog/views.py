@@ -134,6 +134,19 @@ async def comment_list(request: HttpRequest, post_id: int) -> HttpResponse:
     return JsonResponse({"comments": payload, "last_id": payload[-1]["id"] if payload else None})
 
 
+def login_required_or_401(view: View) -> View:
+    """@login_required for browsers; JSON clients get 401 and a login_required code instead."""
+    redirecting = login_required(view)
+
+    @wraps(view)
+    async def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if not request.user.is_authenticated and wants_json(request):
+            return JsonResponse(Failure("login_required", MESSAGE_LOGIN_REQUIRED).as_json(), status=401)
+        return await redirecting(request, *args, **kwargs)
+
+    return wrapper
+
+
 def comment_login_required(view: View) -> View:
     """Like @login_required, but JSON clients get 401 instead of a redirect.
 
@@ -193,7 +206,7 @@ async def comment_of_visible_post_or_404(request: HttpRequest, comment_id: int) 
     return comment
 
 
-@login_required
+@login_required_or_401
 @require_POST
 async def comment_delete(request: HttpRequest, comment_id: int) -> HttpResponse:
     comment = await comment_of_visible_post_or_404(request, comment_id)
@@ -207,7 +220,7 @@ async def comment_delete(request: HttpRequest, comment_id: int) -> HttpResponse:
     return redirect(comment.post)
 
 
-@login_required
+@login_required_or_401
 @require_http_methods(["GET", "POST"])
 async def comment_edit(request: HttpRequest, comment_id: int) -> HttpResponse:
     """GET: a page to edit one's comment (for browsers without the script). POST: save it."""

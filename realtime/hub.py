@@ -40,6 +40,7 @@ REJOIN_SECONDS = 30
 LAYER_TIMEOUT_SECONDS = 2
 RETRY_MIN_SECONDS = 0.1
 RETRY_MAX_SECONDS = 5
+REJOIN_ATTEMPTS = 5
 CATCH_UP_LIMIT = 200
 
 
@@ -57,6 +58,8 @@ class Hub:
         self.newest: dict[int, int] = {}
         self.presence = Presence(self)
         self.redis_watch = RedisRestartWatch(settings.REDIS_URL) if settings.REDIS_URL else None
+        # Set when a group may be missing from the layer (an outage, a Redis restart).
+        self.rejoin_needed = False
         self.started: asyncio.Future | None = None
         self.tasks: list[asyncio.Task] = []
 
@@ -113,6 +116,7 @@ class Hub:
         except Exception as error:
             # Readers still get comments through the database check; the group is re-joined later.
             logger.warning("channel layer group_add failed group=%s error=%r", group, error)
+            self.rejoin_needed = True
             return False
         return True
 
@@ -125,6 +129,8 @@ class Hub:
 
     async def start_tasks(self) -> None:
         self.channel_name = await self.layer.new_channel("hub")
+        if self.redis_watch is not None:
+            await self.redis_watch.restarted()  # learn the run_id to compare with
         for work in (self.receive_forever, self.check_forever, self.presence.report_forever):
             self.tasks.append(asyncio.create_task(work(), name=f"hub {work.__name__}"))
 
@@ -172,10 +178,10 @@ class Hub:
         while True:
             await asyncio.sleep(CHECK_SECONDS)
             try:
-                restarted = self.redis_watch is not None and await self.redis_watch.restarted()
-                if restarted or time.monotonic() - last_rejoin > REJOIN_SECONDS:
-                    if restarted:
-                        logger.warning("redis restarted: re-joining %d groups", len(self.listeners))
+                if self.redis_watch is not None and await self.redis_watch.restarted():
+                    logger.warning("redis restarted or came back: re-joining %d groups", len(self.listeners))
+                    self.rejoin_needed = True
+                if self.rejoin_needed or time.monotonic() - last_rejoin > REJOIN_SECONDS:
                     await self.rejoin()
                     last_rejoin = time.monotonic()
                 await self.catch_up()
@@ -185,9 +191,16 @@ class Hub:
                 logger.exception("hub check failed")
 
     async def rejoin(self) -> None:
+        self.rejoin_needed = False
         for group in list(self.listeners):
-            if not await self.group_add(group):
-                return
+            # After a restart the pool still holds dead connections; each failure discards one.
+            for _ in range(REJOIN_ATTEMPTS):
+                if await self.group_add(group):
+                    self.rejoin_needed = False
+                    break
+                await asyncio.sleep(RETRY_MIN_SECONDS)
+            else:
+                return  # still down: try again at the next check
 
     async def catch_up(self) -> None:
         """Hand on comments the database has and the layer did not deliver."""

@@ -7,6 +7,10 @@
  * plain form submission. Every send carries a client_id, so the server saves a
  * comment once however many of those paths it took.
  *
+ * Authors edit their comments in place (for the first five minutes), and
+ * authors and moderators delete them, over the socket or HTTP the same way.
+ * The server-rendered Edit link and Delete form keep working without it.
+ *
  * User text only ever reaches the page through textContent, never innerHTML.
  */
 (function () {
@@ -21,6 +25,7 @@
   const RESYNC_PAGE_SIZE = 200; // the server returns at most this many comments per request
   const ACK_TIMEOUT_MS = 8000;
   const ACKED_COMMENT_WAIT_MS = 3000;
+  const COMMENT_MAX_LENGTH = 2000; // COMMENT_MAX_LENGTH in blog/models.py
   const FIRST_RETRY_MS = 500;
   const MAX_RETRY_MS = 15000;
   const OFFLINE_AFTER_FAILURES = 3;
@@ -39,6 +44,10 @@
   const emptyNote = document.getElementById('no-comments');
   const statusEl = document.getElementById('live-status');
   const readersEl = document.getElementById('live-readers');
+  const deleteUrlPattern = section.dataset.commentDeleteUrl;
+  const editUrlPattern = section.dataset.commentEditUrl;
+  // The page's CSRF token and Edit/Delete controls belong to this user's session.
+  const pageUser = section.dataset.user || null;
   const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
   let form = document.getElementById('comment-form');
@@ -50,7 +59,13 @@
   let socket = null;
   let failures = 0;
   let retryTimer = null;
-  let currentUser = null;
+  // Who the socket says is reading; until it has spoken, whom the page was rendered for.
+  const viewer = { user: pageUser, canModerate: section.dataset.canModerate === 'true' };
+  // Edits and deletions sent over the socket, by client_id, until answered:
+  // {clientId, timer, answered(ackFrame), failed(errorFrame), overHttp()}
+  const requests = new Map();
+  // Comment id -> the open inline editor {id, li, form, textarea, message, saving, request, timer}
+  const editors = new Map();
 
   // ---- Rendering (the same markup as templates/blog/_comment.html) ----
 
@@ -82,17 +97,75 @@
     return body;
   }
 
+  // The inverse of buildBody, for the editor: the text as the author typed it.
+  function bodyText(body) {
+    return Array.from(body.childNodes, (node) => (node.nodeName === 'BR' ? '\n' : node.textContent)).join('');
+  }
+
   function buildComment(comment) {
     const li = element('li', 'comment');
     li.id = 'comment-' + comment.id;
     li.dataset.commentId = String(comment.id);
+    li.dataset.author = comment.author;
+    li.dataset.created = comment.created;
+    li.dataset.editableUntil = comment.editable_until;
     const link = element('a', 'comment-link');
     link.href = '#' + li.id;
     const time = element('time', null, formatTime(comment.created));
     time.setAttribute('datetime', comment.created);
     link.appendChild(time);
-    li.append(buildMeta(comment.author, link), buildBody(comment.body));
+    const meta = buildMeta(comment.author, link);
+    meta.append(' ', element('span', 'comment-edited', '(edited)'));
+    li.append(meta, buildBody(comment.body));
+    markEdited(li, comment.edited);
+    syncActions(li);
     return li;
+  }
+
+  function markEdited(li, edited) {
+    const marker = li.querySelector('.comment-edited');
+    if (!marker) return;
+    marker.hidden = !edited;
+    if (edited) marker.title = 'Edited ' + formatTime(edited);
+  }
+
+  // Only the Edit link and Delete form; whether this reader gets them is syncActions' call.
+  function buildActions(li) {
+    const actions = element('div', 'comment-actions');
+    if (li.dataset.author === viewer.user && editWindowLeft(li) > 0) {
+      const link = element('a', 'comment-edit', 'Edit');
+      link.href = commentUrl(editUrlPattern, li.dataset.commentId);
+      scheduleEditLinkRemoval(link, li);
+      actions.appendChild(link);
+    }
+    // Without a token the server would refuse the form; a reload brings a working one.
+    const token = csrfToken();
+    if (token) actions.appendChild(buildDeleteForm(li.dataset.commentId, token));
+    return actions.childElementCount > 0 ? actions : null;
+  }
+
+  function buildDeleteForm(id, token) {
+    const deleteForm = element('form', 'comment-delete');
+    deleteForm.method = 'post';
+    deleteForm.action = commentUrl(deleteUrlPattern, id);
+    const tokenInput = element('input');
+    tokenInput.type = 'hidden';
+    tokenInput.name = 'csrfmiddlewaretoken';
+    tokenInput.value = token;
+    const button = element('button', 'link-button', 'Delete');
+    button.type = 'submit';
+    deleteForm.append(tokenInput, button);
+    return deleteForm;
+  }
+
+  // The page carries URL patterns with a 0 in place of the id, so no URL is written here.
+  function commentUrl(pattern, id) {
+    return pattern.replace('/0/', '/' + id + '/');
+  }
+
+  function csrfToken() {
+    const input = document.querySelector('input[name="csrfmiddlewaretoken"]');
+    return input ? input.value : '';
   }
 
   // Comments stay in id order; pending ones stay below all of them.
@@ -126,9 +199,31 @@
 
   function removeComment(id) {
     seenIds.add(id);
+    const editor = editors.get(id);
+    if (editor) closeEditor(editor);
     const li = document.getElementById('comment-' + id);
     if (li) li.remove();
     updateCount();
+  }
+
+  function updateComment(comment) {
+    const li = document.getElementById('comment-' + comment.id);
+    if (!li) return; // not rendered here (yet, or any more): nothing to keep in step
+    const oldBody = commentBody(li);
+    const body = buildBody(comment.body);
+    body.hidden = oldBody.hidden; // an open editor keeps covering it
+    oldBody.replaceWith(body);
+    markEdited(li, comment.edited);
+    const editor = editors.get(comment.id);
+    if (editor && editor.saving) closeEditor(editor);
+  }
+
+  function commentBody(li) {
+    return li.querySelector(':scope > .comment-body');
+  }
+
+  function commentItems() {
+    return list.querySelectorAll('li.comment[data-comment-id]');
   }
 
   // Fetch what the socket did not deliver, oldest first, a page at a time. The
@@ -151,6 +246,26 @@
     return fetchCommentsAfter(after).catch((error) => {
       console.warn('Could not load missed comments:', error);
     });
+  }
+
+  // One comment as the server has it now, for an acknowledged edit whose
+  // broadcast never came (the server only catches up on new comments).
+  async function refreshComment(id) {
+    try {
+      const response = await fetch(commentsUrl + '?after=' + (id - 1), {
+        headers: { Accept: 'application/json' },
+        credentials: 'same-origin',
+      });
+      if (!response.ok) return;
+      const first = (await response.json()).comments[0];
+      if (first && first.id === id) {
+        updateComment(first);
+      } else {
+        removeComment(id);
+      }
+    } catch (error) {
+      console.warn('Could not reload the comment:', error);
+    }
   }
 
   // ---- Connection status ----
@@ -198,6 +313,7 @@
     pending.forEach((item) => {
       if (item.via === 'socket' && item.ackedId === undefined) sendOverHttp(item);
     });
+    Array.from(requests.values()).forEach(retryOverHttp);
     // A missing post or an ended session will not change in half a second.
     connectionLost(code === CLOSE_SESSION_ENDED || code === CLOSE_NOT_FOUND);
   }
@@ -220,6 +336,7 @@
   const frameHandlers = new Map([
     ['hello', onHello],
     ['comment.created', (frame) => renderComment(frame.comment)],
+    ['comment.updated', (frame) => updateComment(frame.comment)],
     ['comment.deleted', (frame) => removeComment(frame.id)],
     ['comment.ack', onAck],
     ['error', onError],
@@ -241,13 +358,19 @@
 
   function onHello(frame) {
     failures = 0;
-    currentUser = frame.user;
     setStatus('live');
+    // A server older than can_moderate leaves the page's answer standing.
+    setViewer(frame.user, 'can_moderate' in frame ? frame.can_moderate === true : viewer.canModerate);
     // The page was rendered for a signed-in user, but the socket's session is anonymous.
     if (frame.user === null && form) endSession();
   }
 
   function onAck(frame) {
+    const request = takeRequest(frame.client_id);
+    if (request) {
+      request.answered(frame);
+      return;
+    }
     const item = pending.get(frame.client_id);
     if (!item) return;
     if (seenIds.has(frame.id)) {
@@ -268,6 +391,11 @@
   }
 
   function onError(frame) {
+    const request = takeRequest(frame.client_id);
+    if (request) {
+      request.failed(frame);
+      return;
+    }
     const item = frame.client_id && pending.get(frame.client_id);
     if (!item) {
       console.warn('Comment socket error:', frame.code, frame.message);
@@ -280,6 +408,7 @@
   // The user was logged out (here or elsewhere): offer the login link instead of the form.
   function endSession() {
     pending.forEach((item) => settlePending(item, false));
+    setViewer(null, false);
     if (!form) return;
     form.replaceWith(loginToComment());
     form = null;
@@ -288,6 +417,48 @@
   function loginToComment() {
     const template = document.getElementById('login-to-comment');
     return template.content.firstElementChild.cloneNode(true);
+  }
+
+  // ---- Who may edit and delete ----
+
+  function setViewer(user, canModerate) {
+    if (viewer.user === user && viewer.canModerate === canModerate) return;
+    viewer.user = user;
+    viewer.canModerate = canModerate;
+    commentItems().forEach(syncActions);
+  }
+
+  // The server decides in the end; this only keeps the page from offering what it would refuse.
+  // Someone other than the page's user would also be refused for the page's CSRF token.
+  function mayDelete(li) {
+    if (viewer.user === null || viewer.user !== pageUser) return false;
+    return li.dataset.author === viewer.user || viewer.canModerate;
+  }
+
+  function syncActions(li) {
+    const actions = li.querySelector(':scope > .comment-actions');
+    if (!mayDelete(li)) {
+      const editor = editors.get(Number(li.dataset.commentId));
+      if (editor) closeEditor(editor);
+      if (actions) actions.remove();
+      return;
+    }
+    if (actions) return;
+    const built = buildActions(li);
+    if (built) li.appendChild(built);
+  }
+
+  function editWindowLeft(li) {
+    // The server says until when (editable_until), so its rule is written once.
+    return Date.parse(li.dataset.editableUntil) - Date.now();
+  }
+
+  // After five minutes the server refuses edits, so the link would only lead to an error.
+  // (A reader whose clock is off sees it go early or late; the server still decides.)
+  function scheduleEditLinkRemoval(link, li) {
+    const left = editWindowLeft(li);
+    if (Number.isNaN(left)) return;
+    setTimeout(() => link.remove(), Math.max(left, 0));
   }
 
   // ---- Posting a comment ----
@@ -322,7 +493,7 @@
     item.li = element('li', 'comment pending');
     item.li.dataset.clientId = item.clientId;
     item.li.setAttribute('aria-busy', 'true');
-    item.li.append(buildMeta(currentUser || 'You', element('span', 'comment-sending', 'Sending…')), buildBody(body));
+    item.li.append(buildMeta(viewer.user || 'You', element('span', 'comment-sending', 'Sending…')), buildBody(body));
     list.appendChild(item.li);
     pending.set(item.clientId, item);
     updateSending();
@@ -415,6 +586,256 @@
     if (box) box.replaceChildren(...nodes);
   }
 
+  // ---- Edits and deletions over the socket ----
+
+  function sendRequest(frame, request) {
+    request.clientId = newClientId();
+    requests.set(request.clientId, request);
+    socket.send(JSON.stringify({ ...frame, client_id: request.clientId }));
+    request.timer = setTimeout(() => retryOverHttp(request), ACK_TIMEOUT_MS);
+  }
+
+  // The request, if it was still waiting: an answer and the HTTP fallback can race.
+  function takeRequest(clientId) {
+    const request = clientId ? requests.get(clientId) : undefined;
+    if (!request) return null;
+    clearTimeout(request.timer);
+    requests.delete(clientId);
+    return request;
+  }
+
+  // Sending an edit or a deletion twice is harmless: the same body again
+  // changes nothing, and a comment already gone answers 404.
+  function retryOverHttp(request) {
+    if (takeRequest(request.clientId)) request.overHttp();
+  }
+
+  async function postForJson(url, data) {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { Accept: 'application/json', 'X-CSRFToken': csrfToken() },
+      body: data,
+      credentials: 'same-origin',
+    });
+    // A login page (after a redirect) or an error page is not JSON: payload null.
+    const payload = await response.json().catch(() => null);
+    return { ok: response.ok, status: response.status, payload: payload };
+  }
+
+  function failureMessages(failure) {
+    const errors = failure.code === 'invalid' && failure.errors ? failure.errors.body || failure.errors.id : null;
+    return errors && errors.length ? errors : [failure.message];
+  }
+
+  // ---- Editing in place ----
+
+  function openEditor(li) {
+    const id = Number(li.dataset.commentId);
+    const open = editors.get(id);
+    if (open) {
+      open.textarea.focus();
+      return;
+    }
+    const body = commentBody(li);
+    const editor = { id: id, li: li, saving: false, request: null, timer: null };
+    editor.textarea = element('textarea');
+    editor.textarea.name = 'body';
+    editor.textarea.rows = 3;
+    editor.textarea.maxLength = COMMENT_MAX_LENGTH;
+    editor.textarea.value = bodyText(body);
+    editor.textarea.setAttribute('aria-label', 'Edit your comment');
+    editor.message = element('div', 'form-message comment-editor-message');
+    editor.message.setAttribute('aria-live', 'assertive');
+    const save = element('button', null, 'Save');
+    save.type = 'submit';
+    const cancel = element('button', 'link-button comment-editor-cancel', 'Cancel');
+    cancel.type = 'button';
+    const buttons = element('div', 'comment-editor-buttons');
+    buttons.append(save, cancel);
+    editor.form = element('form', 'comment-editor');
+    editor.form.append(editor.textarea, editor.message, buttons);
+    body.hidden = true;
+    body.after(editor.form);
+    editors.set(id, editor);
+    editor.textarea.focus();
+  }
+
+  function closeEditor(editor) {
+    if (editors.get(editor.id) !== editor) return;
+    editors.delete(editor.id);
+    clearTimeout(editor.timer);
+    if (editor.request) takeRequest(editor.request.clientId);
+    const hadFocus = editor.form.contains(document.activeElement);
+    editor.form.remove();
+    commentBody(editor.li).hidden = false;
+    // Keyboard users carry on from where they started, not from the top of the page.
+    const link = editor.li.querySelector('a.comment-edit');
+    if (hadFocus && link) link.focus();
+  }
+
+  function editorOf(node) {
+    const li = node.closest('li.comment');
+    return li ? editors.get(Number(li.dataset.commentId)) : undefined;
+  }
+
+  function setSaving(editor, saving) {
+    editor.saving = saving;
+    editor.form.querySelector('button[type="submit"]').disabled = saving;
+    setBusy(editor.form, saving);
+  }
+
+  function saveEdit(editor) {
+    if (editor.saving) return;
+    setSaving(editor, true);
+    editor.message.replaceChildren();
+    editor.textarea.removeAttribute('aria-invalid');
+    const text = editor.textarea.value;
+    if (!socketOpen()) {
+      saveEditOverHttp(editor, text);
+      return;
+    }
+    editor.request = {
+      answered: () => editSaved(editor, text),
+      failed: (failure) => editRefused(editor, failure),
+      overHttp: () => saveEditOverHttp(editor, text),
+    };
+    sendRequest({ type: 'comment.edit', id: editor.id, body: text }, editor.request);
+  }
+
+  // Acknowledged. The comment.updated frame that follows closes the editor, so the
+  // old text does not flash up in between; an unchanged text gets no frame at all.
+  function editSaved(editor, text) {
+    if (text.trim() === bodyText(commentBody(editor.li))) {
+      closeEditor(editor);
+      return;
+    }
+    editor.timer = setTimeout(async () => {
+      await refreshComment(editor.id);
+      closeEditor(editor);
+    }, ACKED_COMMENT_WAIT_MS);
+  }
+
+  async function saveEditOverHttp(editor, text) {
+    const data = new FormData();
+    data.append('body', text);
+    let answer;
+    try {
+      answer = await postForJson(commentUrl(editUrlPattern, editor.id), data);
+    } catch (networkError) {
+      editRefused(editor, { message: 'The server could not be reached. Try again in a moment.' });
+      return;
+    }
+    if (answer.ok && answer.payload && answer.payload.comment) {
+      updateComment(answer.payload.comment);
+      closeEditor(editor);
+    } else {
+      editRefused(editor, answer.payload || { message: 'Your change could not be saved. Reload the page and try again.' });
+    }
+  }
+
+  function editRefused(editor, failure) {
+    if (editors.get(editor.id) !== editor) return; // cancelled meanwhile
+    editor.request = null;
+    setSaving(editor, false);
+    if (failure.code === 'invalid') editor.textarea.setAttribute('aria-invalid', 'true');
+    editor.message.replaceChildren(...failureMessages(failure).map((text) => element('p', null, text)));
+  }
+
+  // ---- Deleting ----
+
+  function onDeleteSubmit(event, deleteForm) {
+    const li = deleteForm.closest('li.comment');
+    event.preventDefault();
+    if (li.classList.contains('deleting')) return;
+    setDeleting(li, true);
+    if (!socketOpen()) {
+      deleteOverHttp(li, deleteForm);
+      return;
+    }
+    const id = Number(li.dataset.commentId);
+    sendRequest(
+      { type: 'comment.delete', id: id },
+      {
+        // comment.deleted follows for every reader; removing it now as well does
+        // not wait on a broadcast the server might lose.
+        answered: () => removeComment(id),
+        failed: (failure) => deleteRefused(li, failure),
+        overHttp: () => deleteOverHttp(li, deleteForm),
+      },
+    );
+  }
+
+  async function deleteOverHttp(li, deleteForm) {
+    let answer;
+    try {
+      answer = await postForJson(deleteForm.action, new FormData(deleteForm));
+    } catch (networkError) {
+      deleteForm.submit(); // the browser tries once more and shows what it gets; no submit event, no loop
+      return;
+    }
+    // 404: someone else deleted it first, which is what was asked for.
+    if ((answer.ok && answer.payload && answer.payload.deleted !== undefined) || answer.status === 404) {
+      removeComment(Number(li.dataset.commentId));
+    } else {
+      deleteRefused(li, answer.payload || { message: 'The comment could not be deleted. Reload the page and try again.' });
+    }
+  }
+
+  function setDeleting(li, deleting) {
+    li.classList.toggle('deleting', deleting);
+    setBusy(li, deleting);
+    const note = li.querySelector('.comment-action-error');
+    if (note) note.remove();
+  }
+
+  function setBusy(node, busy) {
+    if (busy) {
+      node.setAttribute('aria-busy', 'true');
+    } else {
+      node.removeAttribute('aria-busy');
+    }
+  }
+
+  function deleteRefused(li, failure) {
+    setDeleting(li, false);
+    const actions = li.querySelector(':scope > .comment-actions');
+    if (!actions) return;
+    const note = element('p', 'comment-action-error', failureMessages(failure).join(' '));
+    note.setAttribute('role', 'alert');
+    actions.appendChild(note);
+  }
+
+  // ---- Events on the list (delegated: comments come and go) ----
+
+  function onListClick(event) {
+    const editLink = event.target.closest('a.comment-edit');
+    // A modified click opens the edit page in a new tab, as links do.
+    if (editLink && !(event.button || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey)) {
+      event.preventDefault();
+      openEditor(editLink.closest('li.comment'));
+      return;
+    }
+    const editor = event.target.closest('.comment-editor-cancel') && editorOf(event.target);
+    if (editor) closeEditor(editor);
+  }
+
+  function onListSubmit(event) {
+    const target = event.target;
+    if (target.matches('form.comment-delete')) {
+      onDeleteSubmit(event, target);
+    } else if (target.matches('form.comment-editor')) {
+      event.preventDefault();
+      const editor = editorOf(target);
+      if (editor) saveEdit(editor);
+    }
+  }
+
+  function onListKeydown(event) {
+    if (event.key !== 'Escape' || !event.target.closest('form.comment-editor')) return;
+    const editor = editorOf(event.target);
+    if (editor) closeEditor(editor);
+  }
+
   // ---- Start ----
 
   list.querySelectorAll('li[data-comment-id]').forEach((li) => seenIds.add(Number(li.dataset.commentId)));
@@ -422,6 +843,12 @@
   list.querySelectorAll('time[datetime]').forEach((time) => {
     time.textContent = formatTime(time.getAttribute('datetime'));
   });
+  list.querySelectorAll('li[data-comment-id] a.comment-edit').forEach((link) => {
+    scheduleEditLinkRemoval(link, link.closest('li.comment'));
+  });
+  list.addEventListener('click', onListClick);
+  list.addEventListener('submit', onListSubmit);
+  list.addEventListener('keydown', onListKeydown);
   if (form) form.addEventListener('submit', onSubmit);
   window.addEventListener('online', reconnectNow);
   setStatus('connecting');

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -78,5 +80,6 @@ def test_comment_json_shape(post, reader):
         "body": "<b>raw</b>",
         "created": comment.created.isoformat(),
         "edited": None,
+        "editable_until": (comment.created + timedelta(minutes=5)).isoformat(),
         "client_id": "c1",
     }

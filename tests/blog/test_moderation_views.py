@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -145,10 +146,16 @@ def test_post_page_marks_edited_comments(client, post, reader):
     comment = make_comment(post, reader)
     Comment.objects.filter(pk=comment.pk).update(edited=timezone.now())
     html = client.get(post.get_absolute_url()).content.decode()
-    assert '<span class="comment-edited">(edited)</span>' in html
+    assert re.search(r'<span class="comment-edited" title="Edited [^"]+ UTC">\(edited\)</span>', html)
 
 
 def test_other_users_see_no_actions(client, post, reader):
     make_comment(post, reader)
     client.force_login(make_user())
     assert "comment-actions" not in client.get(post.get_absolute_url()).content.decode()
+
+
+def test_anonymous_json_clients_get_401(client, comment):
+    for url in (delete_url(comment), edit_url(comment)):
+        response = client.post(url, {"body": "x"}, **JSON)
+        assert (response.status_code, response.json()["code"]) == (401, "login_required")

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from blog import services
+from blog import rate_limit, services
 from blog.models import (
     MESSAGE_COMMENT_EMPTY,
     MESSAGE_COMMENT_NUL,
@@ -297,3 +297,14 @@ def test_anonymous_users_cannot_edit_or_delete(post, reader):
         services.comment_edit(comment=comment, actor=AnonymousUser(), body="x")
     with pytest.raises(services.LoginRequired):
         services.comment_delete(comment=comment, actor=AnonymousUser())
+
+
+@override_settings(BLOG_COMMENT_RATE_LIMIT=(1, 60))
+def test_comments_are_still_saved_when_the_budget_store_is_down(post, reader, broadcasts, monkeypatch):
+    def cache_down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(rate_limit.cache, "add", cache_down)
+    services.comment_post(post=post, author=reader, body="1")
+    services.comment_post(post=post, author=reader, body="2")
+    assert Comment.objects.count() == 2

@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -63,6 +64,7 @@ class DaphneServer:
     extra_args: list[str] = field(default_factory=list)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    log_path: Path | None = None
 
     @property
     def base_url(self) -> str:
@@ -91,13 +93,16 @@ class DaphneServer:
     def start(self) -> DaphneServer:
         command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
         command += ["--websocket-max-message-size", str(MAX_MESSAGE_BYTES), *self.extra_args]
-        self.process = subprocess.Popen(
-            [*command, "asgi_blog.asgi:application"],
-            cwd=PROJECT_ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        # The server's log, for reading when a test fails.
+        self.log_path = Path(tempfile.gettempdir()) / f"asgi-blog-daphne-{self.port}.log"
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [*command, "asgi_blog.asgi:application"],
+                cwd=PROJECT_ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         wait_for_port(self.port, self.process, "daphne")
         return self
 
@@ -178,23 +183,49 @@ def start_daphne(server_env) -> Iterator[Callable[..., DaphneServer]]:
         server.stop()
 
 
+@dataclass
+class RedisServer:
+    """A Redis server of the test's own, on a free port; it can be stopped and started again there."""
+
+    workdir: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        executable = shutil.which("redis-server")
+        if executable is None:
+            pytest.fail("redis-server is not installed; the multi-process tests need it")
+        self.process = subprocess.Popen(
+            [executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            cwd=self.workdir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port, self.process, "redis-server")
+        return self
+
+    def stop(self) -> None:
+        stop(self.process)
+
+
 @pytest.fixture(scope="module")
 def private_redis(tmp_path_factory) -> Iterator[str]:
-    """A Redis server of this module's own, on a free port."""
-    executable = shutil.which("redis-server")
-    if executable is None:
-        pytest.fail("redis-server is not installed; the multi-process tests need it")
-    port = free_port()
-    workdir = tmp_path_factory.mktemp("redis")
-    process = subprocess.Popen(
-        [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        cwd=workdir,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_for_port(port, process, "redis-server")
-    yield f"redis://127.0.0.1:{port}/0"
-    stop(process)
+    """The URL of a Redis server that this module's tests share."""
+    server = RedisServer(workdir=tmp_path_factory.mktemp("redis")).start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def own_redis(tmp_path) -> Iterator[RedisServer]:
+    """A Redis server for one test, which may stop and restart it."""
+    server = RedisServer(workdir=tmp_path).start()
+    yield server
+    server.stop()
 
 
 async def logged_in_session(server: DaphneServer, username: str, **headers: str) -> aiohttp.ClientSession:

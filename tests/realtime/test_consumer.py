@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -52,6 +53,7 @@ async def test_logged_in_users_comment_reaches_every_reader_and_is_acked(sockets
             "body": "Live!",
             "created": comment.created.isoformat(),
             "edited": None,
+            "editable_until": (comment.created + timedelta(minutes=5)).isoformat(),
             "client_id": "c1",
         }
         assert await socket.receive_nothing()
