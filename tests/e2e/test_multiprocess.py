@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import pytest
 
@@ -70,3 +72,25 @@ async def test_logout_on_one_process_is_pushed_to_a_socket_on_the_other(two_serv
             assert await receive(socket_on_second, within=1) == {"type": "session.ended"}
     finally:
         await browser.close()
+
+
+async def presence_frames_until(ws, readers: int, within: float = 10) -> None:
+    async with asyncio.timeout(within):
+        while True:
+            frame = await ws.receive_json()
+            if frame == {"type": "presence", "readers": readers}:
+                return
+
+
+async def test_readers_are_counted_across_processes(two_servers):
+    first, second = two_servers
+    post_id = await first_published_post_id(first)
+    path = f"/ws/posts/{post_id}/comments/"
+    async with aiohttp.ClientSession() as anonymous:
+        on_first = await anonymous.ws_connect(first.ws_url(path), origin=first.origin)
+        on_second = await anonymous.ws_connect(second.ws_url(path), origin=second.origin)
+        await presence_frames_until(on_first, readers=2)
+        await presence_frames_until(on_second, readers=2)
+        await on_second.close()
+        await presence_frames_until(on_first, readers=1)
+        await on_first.close()
