@@ -19,11 +19,19 @@ async def post_comment(socket, body: str) -> None:
     await socket.send_json_to({"type": "comment.create", "body": body})
 
 
-async def test_one_layer_subscription_per_process_not_per_socket(sockets, post):
+async def test_one_layer_subscription_per_process_not_per_socket(sockets, post, monkeypatch):
+    layer = get_channel_layer()
+    joined = []
+    group_add = layer.group_add
+
+    async def counting_group_add(group, channel):
+        joined.append((group, channel))
+        await group_add(group, channel)
+
+    monkeypatch.setattr(layer, "group_add", counting_group_add)
     for _ in range(3):
         await sockets.connect(post.pk)
-    layer = get_channel_layer()
-    assert len(layer.groups[broadcast.post_group_name(post.pk)]) == 1
+    assert [group for group, _ in joined] == [broadcast.post_group_name(post.pk)]
 
 
 async def test_every_reader_of_the_post_gets_each_comment_once_and_readers_elsewhere_none(
