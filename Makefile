@@ -6,10 +6,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Matches the application's own frame limit; larger frames are cut by daphne (close 1009).
-DAPHNE_FLAGS := --websocket-max-message-size 65536
+# As DAPHNE_FLAGS in tests/processes.py: the app's frame limit, and a keepalive ping a minute.
+DAPHNE_FLAGS := --websocket-max-message-size 65536 --ping-interval 60
 
-.PHONY: run test lint chromium
+.PHONY: run test lint chromium bench
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "asgi_blog needs Python 3.12 or newer (Django 6.1); found " + sys.version.split()[0])'
@@ -49,3 +49,11 @@ chromium:
 
 test: lint chromium
 	$(BIN)/pytest
+
+$(VENV)/.bench-installed: requirements.txt requirements-dev.txt requirements-bench.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-bench.txt
+	touch $@
+
+# The fan-out benchmark (several minutes; results in bench/results/, see bench/RESULTS.md).
+bench: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.run

@@ -1,0 +1,59 @@
+"""The two ceilings the app is measured against, each a plain broadcast and nothing else.
+
+- `raw_broadcast_app`: an ASGI app with no Django, run under daphne. Every text
+  frame a client sends goes to every connected client.
+- `python -m bench.ceilings --port N`: the same on a bare `websockets` server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+_clients: set = set()
+
+
+async def raw_broadcast_app(scope, receive, send) -> None:
+    if scope["type"] == "lifespan":
+        return
+    if scope["type"] != "websocket":
+        await send({"type": "http.response.start", "status": 404, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    await receive()  # websocket.connect
+    await send({"type": "websocket.accept"})
+    _clients.add(send)
+    try:
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            if text is not None:
+                for client in tuple(_clients):
+                    await client({"type": "websocket.send", "text": text})
+    finally:
+        _clients.discard(send)
+
+
+async def serve_websockets(port: int) -> None:
+    from websockets.asyncio.server import broadcast, serve
+
+    connected = set()
+
+    async def handler(websocket) -> None:
+        connected.add(websocket)
+        try:
+            async for message in websocket:
+                broadcast(connected, message)
+        finally:
+            connected.discard(websocket)
+
+    async with serve(handler, "127.0.0.1", port, max_size=65536, ping_interval=None):
+        await asyncio.Future()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    asyncio.run(serve_websockets(parser.parse_args().port))
