@@ -5,10 +5,12 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from blog import views as blog_views
+from blog.health import healthz
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="blog:post_list", permanent=False)),
     path("favicon.ico", blog_views.favicon),
+    path("healthz", healthz, name="healthz"),
     path("blog/", include("blog.urls")),
     # Our auth views first, so they shadow their namesakes in django.contrib.auth.urls.
     path("accounts/login/", blog_views.LoginView.as_view(), name="login"),

@@ -107,7 +107,6 @@
     li.id = 'comment-' + comment.id;
     li.dataset.commentId = String(comment.id);
     li.dataset.author = comment.author;
-    li.dataset.created = comment.created;
     li.dataset.editableUntil = comment.editable_until;
     const link = element('a', 'comment-link');
     link.href = '#' + li.id;

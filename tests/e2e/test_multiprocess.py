@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import aiohttp
 import pytest
@@ -94,3 +95,40 @@ async def test_readers_are_counted_across_processes(two_servers):
         await on_second.close()
         await presence_frames_until(on_first, readers=1)
         await on_first.close()
+
+
+async def test_fan_out_gives_every_reader_on_both_processes_each_comment_once_and_other_posts_nothing(
+    two_servers, server_env
+):
+    first, second = two_servers
+    async with aiohttp.ClientSession() as anonymous, anonymous.get(f"{first.base_url}/blog/") as page:
+        post_ids = [int(found) for found in re.findall(r'href="/blog/posts/(\d+)/"', await page.text())]
+    post_id, other_post_id = post_ids[0], post_ids[1]
+    writer = await logged_in_session(first, create_account(server_env, "fanout-checker"))
+    try:
+        async with aiohttp.ClientSession() as anonymous:
+
+            async def open_readers(server, post, count):
+                url = server.ws_url(f"/ws/posts/{post}/comments/")
+                sockets = [await anonymous.ws_connect(url, origin=server.origin) for _ in range(count)]
+                for ws in sockets:
+                    await receive(ws)
+                return sockets
+
+            readers = [*await open_readers(first, post_id, 3), *await open_readers(second, post_id, 3)]
+            elsewhere = [*await open_readers(first, other_post_id, 2), *await open_readers(second, other_post_id, 2)]
+            async with writer.ws_connect(first.ws_url(f"/ws/posts/{post_id}/comments/"), origin=first.origin) as ws:
+                await receive(ws)
+                for number in range(3):
+                    await ws.send_json({"type": "comment.create", "body": f"once {number}"})
+
+                for reader in readers:
+                    bodies = [(await receive(reader))["comment"]["body"] for _ in range(3)]
+                    assert bodies == ["once 0", "once 1", "once 2"]
+                for reader in readers + elsewhere:
+                    with pytest.raises(TimeoutError):
+                        await receive(reader, within=0.5)
+            for reader in readers + elsewhere:
+                await reader.close()
+    finally:
+        await writer.close()
