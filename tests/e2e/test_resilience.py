@@ -115,6 +115,8 @@ async def test_with_redis_down_comments_are_saved_acknowledged_and_still_reach_r
             await reader.wait_for_body("sent over HTTP")
             async with writer.get(f"{first.base_url}/blog/posts/{post_id}/") as page:
                 assert page.status == 200
+            async with writer.get(f"{first.base_url}/healthz") as health:
+                assert (health.status, await health.json()) == (503, {"database": "ok", "channel_layer": "down"})
 
             own_redis.start()
             await post_over_http(writer, first, post_id, "after Redis came back")

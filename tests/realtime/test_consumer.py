@@ -277,3 +277,18 @@ async def test_refused_handshake_for_a_hidden_post_is_logged(sockets, draft, cap
     with caplog.at_level("INFO", logger="realtime.consumers"):
         await socket.connect()
     assert "websocket refused reason=post-not-visible" in caplog.text
+
+
+async def test_connect_comment_and_disconnect_each_log_one_line_without_secrets(sockets, post, reader, caplog):
+    with caplog.at_level("INFO"):
+        writer, _ = await sockets.connect(post.pk, user=reader)
+        await writer.send_json_to({"type": "comment.create", "body": "Logged", "client_id": "log-1"})
+        await writer.receive_json_from(), await writer.receive_json_from()
+        await writer.disconnect()
+    comment = await Comment.objects.aget()
+    lines = [record.getMessage() for record in caplog.records if record.name in {"realtime.consumers", "blog.services"}]
+    assert lines == [
+        f"websocket connected post={post.pk} user={reader.pk}",
+        f"comment saved id={comment.pk} post={post.pk} author={reader.pk}",
+        f"websocket disconnected post={post.pk} user={reader.pk} code=1000",
+    ]
