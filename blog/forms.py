@@ -21,6 +21,7 @@ class CommentForm(forms.Form):
     # Not required and not stripped here: the comment service owns the body rules
     # and reports them, so HTTP and WebSocket clients read the same messages.
     body = UncheckedTextField(
+        label="Your comment",
         required=False,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": COMMENT_MAX_LENGTH, "placeholder": "Add a comment"}),

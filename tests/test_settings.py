@@ -13,18 +13,17 @@ from asgi_blog.settings import parse_rate
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
-def start_django(**env: str) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+def python(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """Run Python in the project with only the given settings variables (none from this shell)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
     environment.update(env, DJANGO_SETTINGS_MODULE="asgi_blog.settings")
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=PROJECT_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        [sys.executable, *args], cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, timeout=60
     )
+
+
+def start_django(**env: str) -> subprocess.CompletedProcess:
+    return python("-c", "import django; django.setup()", **env)
 
 
 def test_server_refuses_to_start_without_a_secret_key_when_debug_is_off():
@@ -52,17 +51,7 @@ def test_bad_comment_rate_setting_is_refused_clearly(value):
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
-    environment.update(env)
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=PROJECT_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return python("manage.py", *args, **env)
 
 
 PRODUCTION = {

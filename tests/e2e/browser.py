@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.e2e.conftest import DEMO_PASSWORD, DaphneServer
 
@@ -60,3 +60,18 @@ async def log_in(page: Page, server: DaphneServer, username: str, next_path: str
     await page.fill("input[name=password]", DEMO_PASSWORD)
     await page.click("form button[type=submit]")
     await page.wait_for_url(f"**{next_path}")
+
+
+async def writer_and_reader(
+    browser: Browser, server: DaphneServer, username: str, post_path: str, problems: PageProblems
+) -> tuple[Page, Page]:
+    """A logged-in writer and an anonymous reader (browsers of their own) on one post, both live."""
+    writer = await (await browser.new_context()).new_page()
+    reader = await (await browser.new_context()).new_page()
+    problems.watch(writer, "writer")
+    problems.watch(reader, "reader")
+    await log_in(writer, server, username, post_path)
+    await reader.goto(server.base_url + post_path)
+    for page in (writer, reader):
+        await expect(page.locator("#live-status")).to_have_text("Live")
+    return writer, reader

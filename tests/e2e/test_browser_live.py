@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp
 from playwright.async_api import Page, expect
 
-from tests.e2e.browser import PageProblems, chromium, log_in
+from tests.e2e.browser import PageProblems, chromium, log_in, writer_and_reader
 from tests.e2e.conftest import create_account, csrf_token, first_published_post_id, logged_in_session
 
 STATUS = "#live-status"
@@ -84,14 +84,7 @@ async def test_edits_and_deletions_reach_other_readers_live(daphne_server, serve
     username = create_account(server_env, "moderating-writer")
     problems = PageProblems()
     async with chromium() as browser:
-        writer = await (await browser.new_context()).new_page()
-        reader = await (await browser.new_context()).new_page()
-        problems.watch(writer, "writer")
-        problems.watch(reader, "reader")
-        await log_in(writer, server, username, post_path)
-        await reader.goto(server.base_url + post_path)
-        for page in (writer, reader):
-            await expect(page.locator(STATUS)).to_have_text("Live")
+        writer, reader = await writer_and_reader(browser, server, username, post_path, problems)
 
         await submit_comment(writer, "first thoughts")
         mine = writer.locator("li.comment:not(.pending)", has_text="first thoughts")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from tests.e2e.browser import PageProblems, chromium, log_in
+from tests.e2e.browser import PageProblems, chromium, writer_and_reader
 from tests.e2e.conftest import create_account, first_published_post_id
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -17,14 +17,7 @@ async def test_hostile_comment_is_text_live_and_after_reload(daphne_server, serv
     username = create_account(server_env, "xss-writer")
     problems = PageProblems()
     async with chromium() as browser:
-        writer = await (await browser.new_context()).new_page()
-        reader = await (await browser.new_context()).new_page()
-        problems.watch(writer, "writer")
-        problems.watch(reader, "reader")
-        await log_in(writer, server, username, post_path)
-        await reader.goto(server.base_url + post_path)
-        for page in (writer, reader):
-            await page.wait_for_selector("#live-status[data-state=live]", timeout=5000)
+        writer, reader = await writer_and_reader(browser, server, username, post_path, problems)
 
         await writer.fill("#comment-form textarea", HOSTILE)
         await writer.click("#comment-form button[type=submit]")
