@@ -175,3 +175,23 @@ class CommentRevision(models.Model):
 
     def __str__(self) -> str:
         return f"Revision of comment {self.comment_id} replaced at {self.replaced:%Y-%m-%d %H:%M:%S}"
+
+
+class CommentChange(models.Model):
+    """An edit or a deletion, numbered in order, so that readers who missed it live catch up."""
+
+    class Kind(models.TextChoices):
+        EDITED = "edited", "Edited"
+        DELETED = "deleted", "Deleted"
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comment_changes")
+    # Not a foreign key: a deleted comment's change outlives it.
+    comment_id = models.BigIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["post", "id"])]
+
+    def __str__(self) -> str:
+        return f"Comment {self.comment_id} {self.kind} at {self.at:%Y-%m-%d %H:%M:%S}"

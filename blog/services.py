@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from blog.models import Comment, CommentRevision, Post, User
+from blog.models import Comment, CommentChange, CommentRevision, Post, User
 from blog.rate_limit import comment_budget_spend
 from realtime import broadcast
 
@@ -92,8 +92,9 @@ def comment_delete(*, comment: Comment, actor: User) -> None:
         raise PermissionDenied(MESSAGE_NOT_YOUR_COMMENT)
     post_id, comment_id = comment.post_id, comment.pk
     with transaction.atomic():
+        change = CommentChange.objects.create(post_id=post_id, comment_id=comment_id, kind=CommentChange.Kind.DELETED)
         comment.delete()
-        transaction.on_commit(partial(broadcast.comment_deleted, post_id=post_id, comment_id=comment_id), robust=True)
+        transaction.on_commit(partial(broadcast.comment_deleted, change), robust=True)
 
 
 def comment_edit(*, comment: Comment, actor: User, body: str) -> Comment:
@@ -114,7 +115,10 @@ def comment_edit(*, comment: Comment, actor: User, body: str) -> Comment:
     with transaction.atomic():
         CommentRevision.objects.create(comment=comment, body=previous)
         comment.save(update_fields=["body", "edited"])
-        transaction.on_commit(partial(broadcast.comment_updated, comment), robust=True)
+        change = CommentChange.objects.create(
+            post_id=comment.post_id, comment_id=comment.pk, kind=CommentChange.Kind.EDITED
+        )
+        transaction.on_commit(partial(broadcast.comment_updated, comment, change), robust=True)
     logger.info("comment edited id=%s post=%s author=%s", comment.pk, comment.post_id, actor.pk)
     return comment
 

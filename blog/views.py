@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import AsyncPaginator
+from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -93,6 +94,8 @@ async def render_post_page(request: HttpRequest, post: Post, form: CommentForm, 
         "post": post,
         "comments": comments,
         "last_comment_id": comments[-1].pk if comments else 0,
+        # The socket resumes edits and deletions after this one.
+        "last_change_id": (await post.comment_changes.aaggregate(newest=Max("id")))["newest"] or 0,
         "form": form,
         "can_comment": request.user.is_authenticated and post.is_published,
         "can_publish": not post.is_published and await request.user.ahas_perm("blog.publish_post"),

@@ -16,7 +16,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 if TYPE_CHECKING:
-    from blog.models import Comment
+    from blog.models import Comment, CommentChange
 
 logger = logging.getLogger(__name__)
 
@@ -52,16 +52,35 @@ def comment_created(comment: Comment) -> None:
     _group_send(comment_created_event(comment))
 
 
-def comment_updated(comment: Comment) -> None:
-    frame = encode_frame({"type": "comment.updated", "comment": comment.as_json()})
-    _group_send(
-        {"type": "comment.updated", "group": post_group_name(comment.post_id), "id": comment.pk, "frame": frame}
-    )
+def comment_updated_event(comment: Comment, change: CommentChange) -> dict[str, object]:
+    frame = encode_frame({"type": "comment.updated", "comment": comment.as_json(), "change": change.pk})
+    return _change_event("comment.updated", change, frame)
 
 
-def comment_deleted(*, post_id: int, comment_id: int) -> None:
-    frame = encode_frame({"type": "comment.deleted", "id": comment_id})
-    _group_send({"type": "comment.deleted", "group": post_group_name(post_id), "id": comment_id, "frame": frame})
+def comment_deleted_event(change: CommentChange) -> dict[str, object]:
+    frame = encode_frame({"type": "comment.deleted", "id": change.comment_id, "change": change.pk})
+    return _change_event("comment.deleted", change, frame)
+
+
+def _change_event(event_type: str, change: CommentChange, frame: str) -> dict[str, object]:
+    return {
+        "type": event_type,
+        "group": post_group_name(change.post_id),
+        "post": change.post_id,
+        "id": change.comment_id,
+        "change": change.pk,
+        "frame": frame,
+    }
+
+
+def comment_updated(comment: Comment, change: CommentChange) -> None:
+    """Tell every reader of the post about a committed edit."""
+    _group_send(comment_updated_event(comment, change))
+
+
+def comment_deleted(change: CommentChange) -> None:
+    """Tell every reader of the post about a committed deletion."""
+    _group_send(comment_deleted_event(change))
 
 
 def presence_event(readers: int) -> dict[str, object]:

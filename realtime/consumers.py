@@ -20,7 +20,7 @@ from django.contrib.auth.models import AnonymousUser
 from blog import services
 from blog.failures import SERVICE_REFUSALS, failure_from
 from blog.models import Comment, Post
-from realtime import broadcast
+from realtime import backlog, broadcast
 from realtime.auth import session_still_names
 from realtime.hub import get_hub
 
@@ -28,9 +28,7 @@ logger = logging.getLogger(__name__)
 
 # Text frames larger than this are refused before they are parsed.
 MAX_FRAME_BYTES = 64 * 1024
-# A reader further behind than this reloads the list over HTTP instead.
-REPLAY_LIMIT = 200
-# Comment ids remembered per socket to send each comment once (replay, live and catch-up overlap).
+# Comment and change ids remembered per socket to send each once (replay, live and catch-up overlap).
 SENT_IDS_KEPT = 500
 
 CLOSE_SESSION_ENDED = 4401
@@ -41,7 +39,7 @@ MESSAGE_TOO_LARGE = f"Frames are limited to {MAX_FRAME_BYTES // 1024} KiB."
 MESSAGE_NOT_JSON = "The frame is not valid JSON."
 MESSAGE_NOT_OBJECT = "The frame must be a JSON object."
 MESSAGE_UNKNOWN_TYPE = "Unknown frame type."
-MESSAGE_BAD_AFTER = "after must be a comment id (a whole number)."
+MESSAGE_BAD_AFTER = "{name} must be a whole number."
 MESSAGE_NOT_TEXT = "{field} must be text."
 MESSAGE_CLIENT_ID_NOT_TEXT = "client_id must be text or null."
 MESSAGE_ID_NOT_NUMBER = "id must be a comment id (a whole number)."
@@ -66,6 +64,7 @@ class CommentConsumer(AsyncWebsocketConsumer):
         self.hub = get_hub()
         self.joined_user_id: int | None = None
         self.sent_ids: set[int] = set()
+        self.sent_changes: set[int] = set()
         # Live events wait here while the backlog is sent, so the order holds.
         self.held: list[dict] | None = []
         self.background: set[asyncio.Task] = set()
@@ -122,22 +121,22 @@ class CommentConsumer(AsyncWebsocketConsumer):
         return await visible.filter(pk=post_id).afirst()
 
     async def replay_backlog(self) -> None:
-        """With ?after=N, send every comment newer than N before any live frame."""
+        """With ?after=N (and ?changes_after=M), send what the reader missed before any live frame."""
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
-        if "after" not in query:
-            return
-        try:
-            after = int(query["after"][-1])
-        except ValueError:
-            await self.send_error("bad_request", MESSAGE_BAD_AFTER)
-            return
-        backlog = Comment.objects.filter(post=self.post).after(after).for_display()[: REPLAY_LIMIT + 1]
-        comments = [comment async for comment in backlog]
-        if len(comments) > REPLAY_LIMIT:
-            await self.send_json({"type": "resync"})
-            return
-        for comment in comments:
-            await self.forward(broadcast.comment_created_event(comment))
+        for name, read in (("after", backlog.comments_after), ("changes_after", backlog.changes_after)):
+            if name not in query:
+                continue
+            try:
+                after = int(query[name][-1])
+            except ValueError:
+                await self.send_error("bad_request", MESSAGE_BAD_AFTER.format(name=name))
+                continue
+            events = await read(self.post.pk, after)
+            if events is None:
+                await self.send_json({"type": "resync"})
+                return
+            for event in events:
+                await self.forward(event)
 
     async def release_held(self) -> None:
         while self.held:
@@ -156,16 +155,16 @@ class CommentConsumer(AsyncWebsocketConsumer):
             await self.forward(event)
 
     async def forward(self, event: dict) -> None:
+        # Replay, live frames and the hub's catch-up overlap: each comment and change goes once.
         if event["type"] == "comment.created":
             if event["id"] in self.sent_ids:
                 return
-            self.remember_sent(event["id"])
+            remember(self.sent_ids, event["id"])
+        elif "change" in event:
+            if event["change"] in self.sent_changes:
+                return
+            remember(self.sent_changes, event["change"])
         await self.send(text_data=event["frame"])
-
-    def remember_sent(self, comment_id: int) -> None:
-        self.sent_ids.add(comment_id)
-        if len(self.sent_ids) > 2 * SENT_IDS_KEPT:
-            self.sent_ids = set(sorted(self.sent_ids)[-SENT_IDS_KEPT:])
 
     def run_in_background(self, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)
@@ -287,6 +286,14 @@ class CommentConsumer(AsyncWebsocketConsumer):
 
     async def send_error(self, code: str, message: str, *, client_id: str | None = None, **extra: object) -> None:
         await self.send_json({"type": "error", "code": code, "message": message, "client_id": client_id, **extra})
+
+
+def remember(sent: set[int], number: int) -> None:
+    sent.add(number)
+    if len(sent) > 2 * SENT_IDS_KEPT:
+        newest = sorted(sent)[-SENT_IDS_KEPT:]
+        sent.clear()
+        sent.update(newest)
 
 
 def text_field(frame: dict, field: str) -> str:

@@ -29,8 +29,8 @@ from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db.models import Max
 
-from blog.models import Comment
-from realtime import broadcast
+from blog.models import Comment, CommentChange
+from realtime import backlog, broadcast
 from realtime.presence import Presence
 
 logger = logging.getLogger(__name__)
@@ -41,7 +41,8 @@ LAYER_TIMEOUT_SECONDS = 2
 RETRY_MIN_SECONDS = 0.1
 RETRY_MAX_SECONDS = 5
 REJOIN_ATTEMPTS = 5
-CATCH_UP_LIMIT = 200
+# What the hub keeps true per post: the kind, its table, and how to read what was missed.
+TRACKED = (("comment", Comment, backlog.comments_after), ("change", CommentChange, backlog.changes_after))
 
 
 class Listener(Protocol):
@@ -54,8 +55,8 @@ class Hub:
         self.channel_name = ""
         self.listeners: dict[str, set[Listener]] = defaultdict(set)
         self.joins: dict[str, asyncio.Future] = {}
-        # Post id -> the newest comment id this process's readers were handed.
-        self.newest: dict[int, int] = {}
+        # "comment" / "change" -> post id -> the newest id of that kind this process's readers were handed.
+        self.newest: dict[str, dict[int, int]] = {kind: {} for kind, _, _ in TRACKED}
         self.presence = Presence(self)
         self.redis_watch = RedisRestartWatch(settings.REDIS_URL) if settings.REDIS_URL else None
         # Set when a group may be missing from the layer (an outage, a Redis restart).
@@ -72,7 +73,8 @@ class Hub:
     async def leave_post(self, post_id: int, listener: Listener) -> None:
         await self.leave(broadcast.post_group_name(post_id), listener)
         if not self.readers_here(post_id):
-            self.newest.pop(post_id, None)
+            for newest in self.newest.values():
+                newest.pop(post_id, None)
 
     async def join_user(self, user_id: int, listener: Listener) -> None:
         await self.join(broadcast.user_group_name(user_id), listener)
@@ -93,8 +95,9 @@ class Hub:
     async def first_join(self, group: str, post_id: int | None) -> None:
         await self.group_add(group)
         if post_id is not None:
-            newest = await Comment.objects.filter(post_id=post_id).aaggregate(newest=Max("id"))
-            self.newest.setdefault(post_id, newest["newest"] or 0)
+            for kind, model, _ in TRACKED:
+                newest = await model.objects.filter(post_id=post_id).aaggregate(newest=Max("id"))
+                self.newest[kind].setdefault(post_id, newest["newest"] or 0)
 
     async def leave(self, group: str, listener: Listener) -> None:
         members = self.listeners.get(group)
@@ -160,9 +163,13 @@ class Hub:
             self.presence.record(event)
             return
         if event["type"] == "comment.created":
-            post_id = event["post"]
-            self.newest[post_id] = max(self.newest.get(post_id, 0), event["id"])
+            self.saw(event["post"], "comment", event["id"])
+        elif "change" in event:
+            self.saw(event["post"], "change", event["change"])
         await self.hand_on(event["group"], event)
+
+    def saw(self, post_id: int, kind: str, number: int) -> None:
+        self.newest[kind][post_id] = max(self.newest[kind].get(post_id, 0), number)
 
     async def hand_on(self, group: str, event: dict) -> None:
         for listener in tuple(self.listeners.get(group, ())):
@@ -203,28 +210,26 @@ class Hub:
                 return  # still down: try again at the next check
 
     async def catch_up(self) -> None:
-        """Hand on comments the database has and the layer did not deliver."""
-        post_ids = [post_id for post_id in self.newest if self.readers_here(post_id)]
+        """Hand on comments, edits and deletions the database has and the layer did not deliver."""
+        post_ids = [post_id for post_id in self.newest["comment"] if self.readers_here(post_id)]
         if not post_ids:
             return
-        rows = Comment.objects.filter(post_id__in=post_ids).values("post_id").annotate(newest=Max("id"))
-        async for row in rows:
-            post_id, newest = row["post_id"], row["newest"]
-            known = self.newest.get(post_id, 0)
-            if newest > known:
-                await self.catch_up_post(post_id, known)
-
-    async def catch_up_post(self, post_id: int, after: int) -> None:
-        missed = Comment.objects.filter(post_id=post_id).after(after).for_display()[: CATCH_UP_LIMIT + 1]
-        comments = [comment async for comment in missed]
-        group = broadcast.post_group_name(post_id)
-        logger.info("catching up post=%s missed=%d", post_id, len(comments))
-        if len(comments) > CATCH_UP_LIMIT:
-            self.newest[post_id] = comments[-1].pk
-            await self.hand_on(group, broadcast.resync_event())
-            return
-        for comment in comments:
-            await self.dispatch(broadcast.comment_created_event(comment))
+        for kind, model, read_missed in TRACKED:
+            rows = model.objects.filter(post_id__in=post_ids).values("post_id").annotate(newest=Max("id"))
+            async for row in rows:
+                post_id, newest = row["post_id"], row["newest"]
+                known = self.newest[kind].get(post_id, 0)
+                if newest <= known:
+                    continue
+                events = await read_missed(post_id, known)
+                logger.info(
+                    "catching up post=%s kind=%s missed=%s", post_id, kind, "many" if events is None else len(events)
+                )
+                if events is None:
+                    await self.hand_on(broadcast.post_group_name(post_id), broadcast.resync_event())
+                for event in events or ():
+                    await self.dispatch(event)
+                self.saw(post_id, kind, newest)
 
 
 class RedisRestartWatch:

@@ -65,7 +65,9 @@ class Presence:
 
     async def tick(self) -> None:
         now = time.monotonic()
-        posts = set(self.reported) | {post_id for post_id in self.hub.newest if self.hub.readers_here(post_id)}
+        posts = set(self.reported) | {
+            post_id for post_id in self.hub.newest["comment"] if self.hub.readers_here(post_id)
+        }
         for post_id in posts:
             here = self.hub.readers_here(post_id)
             last, at = self.reported.get(post_id, (None, 0.0))

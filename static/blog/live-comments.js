@@ -52,6 +52,8 @@
 
   let form = document.getElementById('comment-form');
   let lastId = parseInt(section.dataset.lastCommentId, 10) || 0;
+  // Edits and deletions are numbered too; after a reconnect the server replays those after this one.
+  let lastChangeId = parseInt(section.dataset.lastChangeId, 10) || 0;
   // Ids rendered or deleted: a comment can arrive twice (replay, resync, HTTP answer).
   const seenIds = new Set();
   // client_id -> {clientId, body, li, via: 'socket'|'http', timer, ackedId}
@@ -289,7 +291,7 @@
     const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
     let ws;
     try {
-      ws = new WebSocket(scheme + location.host + wsPath + '?after=' + lastId);
+      ws = new WebSocket(scheme + location.host + wsPath + '?after=' + lastId + '&changes_after=' + lastChangeId);
     } catch (error) {
       connectionLost(false);
       return;
@@ -351,6 +353,7 @@
     } catch (error) {
       return;
     }
+    if (frame && typeof frame.change === 'number') lastChangeId = Math.max(lastChangeId, frame.change);
     const handler = frame && frameHandlers.get(frame.type);
     if (handler) handler(frame); // unknown types are ignored: the server may be newer
   }

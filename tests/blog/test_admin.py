@@ -31,7 +31,7 @@ def test_admin_comment_delete_goes_through_the_service(
     client, staff_editor, post, reader, monkeypatch, django_capture_on_commit_callbacks
 ):
     deleted = []
-    monkeypatch.setattr(services.broadcast, "comment_deleted", lambda **kwargs: deleted.append(kwargs["comment_id"]))
+    monkeypatch.setattr(services.broadcast, "comment_deleted", lambda change: deleted.append(change.comment_id))
     comment = make_comment(post, reader)
     client.force_login(staff_editor)
     with django_capture_on_commit_callbacks(execute=True):
@@ -45,7 +45,7 @@ def test_admin_bulk_comment_delete_tells_readers_of_each(
     client, staff_editor, post, reader, monkeypatch, django_capture_on_commit_callbacks
 ):
     deleted = []
-    monkeypatch.setattr(services.broadcast, "comment_deleted", lambda **kwargs: deleted.append(kwargs["comment_id"]))
+    monkeypatch.setattr(services.broadcast, "comment_deleted", lambda change: deleted.append(change.comment_id))
     comments = [make_comment(post, reader) for _ in range(2)]
     client.force_login(staff_editor)
     with django_capture_on_commit_callbacks(execute=True):

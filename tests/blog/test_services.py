@@ -32,8 +32,8 @@ def broadcasts(monkeypatch):
     def record_created(comment):
         sent.append(("created", comment.pk, transaction.get_connection().in_atomic_block))
 
-    def record_deleted(*, post_id, comment_id):
-        sent.append(("deleted", comment_id, transaction.get_connection().in_atomic_block))
+    def record_deleted(change):
+        sent.append(("deleted", change.comment_id, transaction.get_connection().in_atomic_block))
 
     monkeypatch.setattr(services.broadcast, "comment_created", record_created)
     monkeypatch.setattr(services.broadcast, "comment_deleted", record_deleted)
@@ -248,7 +248,7 @@ def test_edit_broadcasts_after_commit(post, reader, monkeypatch):
     monkeypatch.setattr(
         services.broadcast,
         "comment_updated",
-        lambda comment: sent.append((comment.body, transaction.get_connection().in_atomic_block)),
+        lambda comment, change: sent.append((comment.body, transaction.get_connection().in_atomic_block)),
     )
     comment = make_comment(post, reader, body="before")
     services.comment_edit(comment=comment, actor=reader, body="after")

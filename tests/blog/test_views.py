@@ -353,9 +353,9 @@ def test_favicon_redirects_to_the_static_icon(client):
 @pytest.mark.parametrize("count", [5, 200])
 def test_post_page_takes_a_fixed_small_number_of_queries(client, post, reader, django_assert_num_queries, count):
     Comment.objects.bulk_create(Comment(post=post, author=reader, body=f"#{n}") for n in range(count))
-    with django_assert_num_queries(2):  # the post, its comments with their authors
+    with django_assert_num_queries(3):  # the post, its comments with their authors, the newest change
         assert client.get(post.get_absolute_url()).status_code == 200
     client.force_login(reader)
     # plus the session, the user and the user's permissions (direct and through groups)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         assert client.get(post.get_absolute_url()).status_code == 200

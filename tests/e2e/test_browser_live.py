@@ -19,12 +19,22 @@ async def comment_bodies(server, post_id: int) -> list[str]:
         return [comment["body"] for comment in (await response.json())["comments"]]
 
 
+async def post_json(session: aiohttp.ClientSession, server, path: str, body: str = "") -> dict:
+    async with session.post(
+        server.base_url + path,
+        data={"body": body, "csrfmiddlewaretoken": csrf_token(session)},
+        headers={"Accept": "application/json"},
+    ) as response:
+        assert response.status in {200, 201}, await response.text()
+        return await response.json()
+
+
 async def submit_comment(page: Page, body: str) -> None:
     await page.fill("#comment-form textarea", body)
     await page.click("#comment-form button[type=submit]")
 
 
-async def test_status_follows_a_server_restart_and_comments_posted_meanwhile_appear(start_daphne, server_env):
+async def test_status_follows_a_server_restart_and_what_happened_meanwhile_shows(start_daphne, server_env):
     first = start_daphne()
     second = start_daphne()  # same database; takes comments while the first is down
     post_id = await first_published_post_id(first)
@@ -36,19 +46,18 @@ async def test_status_follows_a_server_restart_and_comments_posted_meanwhile_app
             problems.watch(reader, "reader")
             await reader.goto(f"{first.base_url}/blog/posts/{post_id}/")
             await expect(reader.locator(STATUS)).to_have_text("Live")
+            doomed = await post_json(writer, second, f"/blog/posts/{post_id}/comments/", "to be deleted while down")
+            await expect(reader.locator("li.comment", has_text="to be deleted while down")).to_have_count(1)
 
             first.stop()
             await expect(reader.locator(STATUS)).to_have_text("Reconnecting…", timeout=5000)
-            async with writer.post(
-                f"{second.base_url}/blog/posts/{post_id}/comments/",
-                data={"body": "posted while the server was down", "csrfmiddlewaretoken": csrf_token(writer)},
-                headers={"Accept": "application/json"},
-            ) as response:
-                assert response.status == 201
+            await post_json(writer, second, f"/blog/posts/{post_id}/comments/", "posted while the server was down")
+            await post_json(writer, second, f"/blog/comments/{doomed['comment']['id']}/delete/")
             first.start()
 
             await expect(reader.locator(STATUS)).to_have_text("Live", timeout=20000)
             await expect(reader.locator("li.comment", has_text="posted while the server was down")).to_have_count(1)
+            await expect(reader.locator("li.comment", has_text="to be deleted while down")).to_have_count(0)
     finally:
         await writer.close()
     # A page that loses its server logs the failed reconnection attempts; nothing else.

@@ -10,8 +10,9 @@ from asgiref.sync import sync_to_async
 from django.test import override_settings
 
 from blog import services
-from blog.models import MESSAGE_COMMENT_EMPTY, MESSAGE_COMMENT_TOO_LONG, Comment
-from realtime.consumers import MAX_FRAME_BYTES, REPLAY_LIMIT
+from blog.models import MESSAGE_COMMENT_EMPTY, MESSAGE_COMMENT_TOO_LONG, Comment, CommentChange
+from realtime.backlog import BACKLOG_LIMIT as REPLAY_LIMIT
+from realtime.consumers import MAX_FRAME_BYTES
 from tests.factories import make_comment, make_post
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -252,7 +253,8 @@ async def test_deleting_a_comment_tells_every_reader(sockets, post, reader):
     comment_id = comment.pk
     socket, _ = await sockets.connect(post.pk)
     await sync_to_async(services.comment_delete)(comment=comment, actor=reader)
-    assert await socket.receive_json_from() == {"type": "comment.deleted", "id": comment_id}
+    change = await CommentChange.objects.aget()
+    assert await socket.receive_json_from() == {"type": "comment.deleted", "id": comment_id, "change": change.pk}
 
 
 def _many_comments(post, author, count):

@@ -9,7 +9,8 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from blog import services
-from blog.models import Comment
+from blog.models import Comment, CommentChange
+from realtime import hub
 from realtime.consumers import MESSAGE_ID_NOT_NUMBER, MESSAGE_NO_SUCH_COMMENT
 from tests.factories import make_comment, make_post
 
@@ -27,8 +28,10 @@ async def test_author_deletes_over_the_socket_and_every_reader_hears(sockets, po
     await author_socket.send_json_to({"type": "comment.delete", "id": comment.pk, "client_id": "d1"})
     frames = [await author_socket.receive_json_from(), await author_socket.receive_json_from()]
     assert {"type": "comment.ack", "client_id": "d1", "id": comment.pk} in frames
-    assert {"type": "comment.deleted", "id": comment.pk} in frames
-    assert await watcher.receive_json_from() == {"type": "comment.deleted", "id": comment.pk}
+    change = await CommentChange.objects.aget()
+    deleted = {"type": "comment.deleted", "id": comment.pk, "change": change.pk}
+    assert deleted in frames
+    assert await watcher.receive_json_from() == deleted
     assert not await Comment.objects.aexists()
 
 
@@ -111,3 +114,38 @@ async def test_a_comment_of_another_post_cannot_be_touched_from_this_socket(sock
     await author_socket.send_json_to({"type": "comment.delete", "id": comment.pk})
     assert (await author_socket.receive_json_from())["errors"] == {"id": [MESSAGE_NO_SUCH_COMMENT]}
     assert await Comment.objects.aexists()
+
+
+async def test_a_reconnecting_reader_gets_the_edits_and_deletions_it_missed(sockets, post, reader, monkeypatch):
+    monkeypatch.setattr(services.broadcast, "_group_send", lambda event: None)  # nobody hears them live
+    kept = await comment_by(post, reader, body="kept")
+    removed = await comment_by(post, reader, body="removed")
+    removed_id = removed.pk  # Django clears pk on delete
+    await sync_to_async(services.comment_edit)(comment=kept, actor=reader, body="kept, edited")
+    await sync_to_async(services.comment_delete)(comment=removed, actor=reader)
+    edit, deletion = [change async for change in CommentChange.objects.order_by("id")]
+
+    socket, _ = await sockets.connect(post.pk, query=f"after={removed_id}&changes_after=0")
+    updated = await socket.receive_json_from()
+    assert (updated["type"], updated["change"], updated["comment"]["body"]) == (
+        "comment.updated",
+        edit.pk,
+        "kept, edited",
+    )
+    assert await socket.receive_json_from() == {"type": "comment.deleted", "id": removed_id, "change": deletion.pk}
+    assert await socket.receive_nothing()
+
+    up_to_date, _ = await sockets.connect(post.pk, query=f"after={removed_id}&changes_after={deletion.pk}")
+    assert await up_to_date.receive_nothing()
+
+
+async def test_a_deletion_the_layer_lost_reaches_readers_from_the_database(sockets, post, reader, monkeypatch):
+    monkeypatch.setattr(hub, "CHECK_SECONDS", 0.1)
+    comment = await comment_by(post, reader)
+    comment_id = comment.pk
+    socket, _ = await sockets.connect(post.pk)
+    monkeypatch.setattr(services.broadcast, "_group_send", lambda event: None)  # the broadcast is lost
+    await sync_to_async(services.comment_delete)(comment=comment, actor=reader)
+    deleted = await socket.receive_json_from(timeout=2)
+    assert (deleted["type"], deleted["id"]) == ("comment.deleted", comment_id)
+    assert await socket.receive_nothing(timeout=0.3), "caught up once"

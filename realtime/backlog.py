@@ -1,0 +1,39 @@
+"""What a reader missed, read from the database: new comments, and edits and deletions.
+
+The socket's replay (?after=, ?changes_after=) and the hub's check against the
+database both use these, so the two agree on what "missed" means.
+"""
+
+from __future__ import annotations
+
+from blog.models import Comment, CommentChange
+from realtime import broadcast
+
+# A reader further behind than this reloads the list over HTTP instead.
+BACKLOG_LIMIT = 200
+
+
+async def comments_after(post_id: int, after: int) -> list[dict] | None:
+    """comment.created events for comments newer than `after`, in id order; None when too many."""
+    newer = Comment.objects.filter(post_id=post_id).after(after).for_display()[: BACKLOG_LIMIT + 1]
+    comments = [comment async for comment in newer]
+    if len(comments) > BACKLOG_LIMIT:
+        return None
+    return [broadcast.comment_created_event(comment) for comment in comments]
+
+
+async def changes_after(post_id: int, after: int) -> list[dict] | None:
+    """comment.updated and comment.deleted events for changes newer than `after`; None when too many."""
+    newer = CommentChange.objects.filter(post_id=post_id, id__gt=after).order_by("id")[: BACKLOG_LIMIT + 1]
+    changes = [change async for change in newer]
+    if len(changes) > BACKLOG_LIMIT:
+        return None
+    edited = {change.comment_id for change in changes if change.kind == CommentChange.Kind.EDITED}
+    current = {comment.pk: comment async for comment in Comment.objects.filter(pk__in=edited).select_related("author")}
+    events = []
+    for change in changes:
+        if change.kind == CommentChange.Kind.DELETED:
+            events.append(broadcast.comment_deleted_event(change))
+        elif change.comment_id in current:  # else deleted since: a later change says so
+            events.append(broadcast.comment_updated_event(current[change.comment_id], change))
+    return events
