@@ -137,37 +137,32 @@ async def comment_list(request: HttpRequest, post_id: int) -> HttpResponse:
     return JsonResponse({"comments": payload, "last_id": payload[-1]["id"] if payload else None})
 
 
-def login_required_or_401(view: View) -> View:
-    """@login_required for browsers; JSON clients get 401 and a login_required code instead."""
-    redirecting = login_required(view)
+def login_required_or_401(view: View | None = None, *, come_back_to: Callable[..., str] | None = None):
+    """@login_required for browsers; JSON clients get 401 and a login_required code instead.
 
-    @wraps(view)
-    async def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        if not request.user.is_authenticated and wants_json(request):
-            return JsonResponse(Failure("login_required", MESSAGE_LOGIN_REQUIRED).as_json(), status=401)
-        return await redirecting(request, *args, **kwargs)
-
-    return wrapper
-
-
-def comment_login_required(view: View) -> View:
-    """Like @login_required, but JSON clients get 401 instead of a redirect.
-
-    Browsers go to the login page and come back to the post, not to this endpoint.
+    After logging in, browsers come back to `come_back_to(<the view's URL arguments>)`, or to this URL.
     """
 
-    @wraps(view)
-    async def wrapper(request: HttpRequest, post_id: int) -> HttpResponse:
-        if request.user.is_authenticated:
-            return await view(request, post_id)
-        if wants_json(request):
-            return JsonResponse(Failure("login_required", MESSAGE_LOGIN_REQUIRED).as_json(), status=401)
-        return redirect_to_login(reverse("blog:post_detail", args=[post_id]))
+    def decorate(view: View) -> View:
+        @wraps(view)
+        async def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+            if request.user.is_authenticated:
+                return await view(request, *args, **kwargs)
+            if wants_json(request):
+                return JsonResponse(Failure("login_required", MESSAGE_LOGIN_REQUIRED).as_json(), status=401)
+            return redirect_to_login(come_back_to(*args, **kwargs) if come_back_to else request.get_full_path())
 
-    return wrapper
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
 
 
-@comment_login_required
+def post_url(post_id: int) -> str:
+    return reverse("blog:post_detail", args=[post_id])
+
+
+# A browser that was logged out while the page was open comes back to the post, not to this endpoint.
+@login_required_or_401(come_back_to=post_url)
 async def comment_create(request: HttpRequest, post_id: int) -> HttpResponse:
     post = await visible_post_or_404(request, post_id)
     form = CommentForm(request.POST)
