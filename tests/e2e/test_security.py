@@ -85,18 +85,23 @@ async def test_forwarded_proto_is_not_believed_unless_a_trusted_proxy_is_configu
         assert response.status == 301
 
 
+async def login_attempt(server, username: str, password: str, address: str) -> int:
+    """One login through the form, as if from `address` (what a proxy would say); the status."""
+    forwarded = {"X-Forwarded-For": address}
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), headers=forwarded) as client:
+        async with client.get(f"{server.base_url}/accounts/login/"):
+            pass  # the CSRF cookie
+        form = {"username": username, "password": password, "csrfmiddlewaretoken": csrf_token(client)}
+        async with client.post(f"{server.base_url}/accounts/login/", data=form, allow_redirects=False) as response:
+            return response.status
+
+
 async def failed_logins(server, username: str, count: int, address: str) -> list[int]:
-    statuses = []
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as client:
-        for _ in range(count):
-            async with client.get(f"{server.base_url}/accounts/login/", headers={"X-Forwarded-For": address}):
-                pass
-            form = {"username": username, "password": "wrong", "csrfmiddlewaretoken": csrf_token(client)}
-            async with client.post(
-                f"{server.base_url}/accounts/login/", data=form, headers={"X-Forwarded-For": address}
-            ) as response:
-                statuses.append(response.status)
-    return statuses
+    return [await login_attempt(server, username, "wrong", address) for _ in range(count)]
+
+
+async def logged_in_status(server, username: str, address: str) -> int:
+    return await login_attempt(server, username, DEMO_PASSWORD, address)
 
 
 async def test_behind_a_proxy_the_real_client_address_is_locked_out(start_daphne, server_env):
@@ -107,20 +112,6 @@ async def test_behind_a_proxy_the_real_client_address_is_locked_out(start_daphne
     locked = await logged_in_status(server, username, address="203.0.113.10")
     other_address = await logged_in_status(server, username, address="203.0.113.11")
     assert (locked, other_address) == (429, 302)
-
-
-async def logged_in_status(server, username: str, address: str) -> int:
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as client:
-        async with client.get(f"{server.base_url}/accounts/login/", headers={"X-Forwarded-For": address}):
-            pass
-        form = {"username": username, "password": DEMO_PASSWORD, "csrfmiddlewaretoken": csrf_token(client)}
-        async with client.post(
-            f"{server.base_url}/accounts/login/",
-            data=form,
-            headers={"X-Forwarded-For": address},
-            allow_redirects=False,
-        ) as response:
-            return response.status
 
 
 async def test_without_proxy_headers_a_forged_forwarded_for_does_not_escape_the_lockout(start_daphne, server_env):
