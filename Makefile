@@ -57,3 +57,4 @@ $(VENV)/.bench-installed: requirements.txt requirements-dev.txt requirements-ben
 # The fan-out benchmark (several minutes; results in bench/results/, see bench/RESULTS.md).
 bench: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.report

@@ -5,6 +5,7 @@ version of Channels' AuthMiddlewareStack) and accepts only origins in
 ALLOWED_HOSTS (Channels' AllowedHostsOriginValidator, logging refusals).
 """
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -18,6 +19,10 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from realtime.auth import SessionAuthMiddlewareStack  # noqa: E402
 from realtime.origin import AllowedHostsOriginValidator  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
+
+# Everything loaded so far lives as long as the process: keep it out of the garbage
+# collector's full passes, which otherwise pause every socket of a busy server.
+gc.freeze()
 
 application = ProtocolTypeRouter(
     {

@@ -1,27 +1,30 @@
 """The load client: N readers, one writer, M comments at R per second; the same for every target.
 
 Latency is from the writer's send to each reader's receipt, on one clock (one
-process). Frames are matched to comments by the text "bench <seq>" that every
-target's frames carry, so parsing costs the same everywhere.
+process). Frames are matched to comments by the text "bench <run token> <seq>" that every
+target's frames carry, so parsing costs the same everywhere, and comments of
+earlier runs on the same post are never counted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import re
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import aiohttp
 
-SEQ = re.compile(r"bench (\d+)")
+BODY = "bench {token} {seq}"
 CONNECT_BATCH = 200
 DELIVERY_GRACE_SECONDS = 15
 
-# Sends comment number `seq`; the target decides how (a comment.create frame, a raw broadcast frame).
-Send = Callable[[int], Awaitable[None]]
+# Sends a comment with this body; the target decides how (a comment.create frame, a raw broadcast frame).
+Send = Callable[[str], Awaitable[None]]
 
 
 def rss_bytes(pid: int) -> int:
@@ -50,6 +53,7 @@ class Readers:
     """Open reader sockets, each recording when it got which comment."""
 
     session: aiohttp.ClientSession
+    pattern: re.Pattern[str]
     sockets: list[aiohttp.ClientWebSocketResponse] = field(default_factory=list)
     received: dict[int, list[float]] = field(default_factory=dict)
     tasks: list[asyncio.Task] = field(default_factory=list)
@@ -68,7 +72,7 @@ class Readers:
         async for message in ws:
             if message.type != aiohttp.WSMsgType.TEXT:
                 continue
-            found = SEQ.search(message.data)
+            found = self.pattern.search(message.data)
             if found:
                 self.received.setdefault(int(found.group(1)), []).append(time.perf_counter())
 
@@ -77,6 +81,18 @@ class Readers:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await asyncio.gather(*(ws.close() for ws in self.sockets), return_exceptions=True)
+
+
+async def send_paced(send: Send, token: str, comments: int, rate: float | None) -> dict[int, float]:
+    """Send the comments at `rate` per second (or back to back); when each was sent."""
+    sent: dict[int, float] = {}
+    started = time.perf_counter()
+    for seq in range(comments):
+        if rate:
+            await asyncio.sleep(max(0.0, started + seq / rate - time.perf_counter()))
+        sent[seq] = time.perf_counter()
+        await send(BODY.format(token=token, seq=seq))
+    return sent
 
 
 async def fan_out(
@@ -91,22 +107,22 @@ async def fan_out(
 ) -> dict[str, float]:
     """Connect the readers, send the comments (at `rate` per second, or back to back), measure."""
     before = sum(rss_bytes(pid) for pid in server_pids)
+    token = secrets.token_hex(4)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-        group = Readers(session)
+        group = Readers(session, re.compile(BODY.format(token=token, seq=r"(\d+)")))
         await group.connect(reader_urls, origin, readers)
         await asyncio.sleep(1)  # let handshakes and first frames settle
         after = sum(rss_bytes(pid) for pid in server_pids)
         client_cpu = time.process_time()
-        sent: dict[int, float] = {}
-        started = time.perf_counter()
-        for seq in range(comments):
-            if rate:
-                await asyncio.sleep(max(0.0, started + seq / rate - time.perf_counter()))
-            sent[seq] = time.perf_counter()
-            await send(seq)
-        deadline = time.perf_counter() + DELIVERY_GRACE_SECONDS
-        while time.perf_counter() < deadline and sum(map(len, group.received.values())) < readers * comments:  # noqa: ASYNC110 - polls a count, bounded by the deadline
-            await asyncio.sleep(0.05)
+        # The client's own garbage collection would show up as server latency.
+        gc.disable()
+        try:
+            sent = await send_paced(send, token, comments, rate)
+            deadline = time.perf_counter() + DELIVERY_GRACE_SECONDS
+            while time.perf_counter() < deadline and sum(map(len, group.received.values())) < readers * comments:  # noqa: ASYNC110 - polls a count, bounded by the deadline
+                await asyncio.sleep(0.05)
+        finally:
+            gc.enable()
         client_cpu = time.process_time() - client_cpu
         await group.close()
 
@@ -133,7 +149,7 @@ async def idle(
     """Connect idle readers; measure the server's memory per connection and its CPU while idle."""
     before = sum(rss_bytes(pid) for pid in server_pids)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-        group = Readers(session)
+        group = Readers(session, re.compile("(?!)"))  # idle: no comment is expected
         await group.connect(reader_urls, origin, readers)
         await asyncio.sleep(10)  # let the connect work (and the garbage collection it causes) finish
         after = sum(rss_bytes(pid) for pid in server_pids)

@@ -73,7 +73,7 @@ CEILING_FRAME = (
                 "id": 0,
                 "post": 1,
                 "author": WRITER,
-                "body": "bench {seq}",
+                "body": "{body}",
                 "created": "2026-11-26T00:00:00.000000+00:00",
                 "edited": None,
                 "editable_until": "2026-11-26T00:05:00.000000+00:00",
@@ -83,7 +83,7 @@ CEILING_FRAME = (
     )
     .replace("{", "{{")
     .replace("}", "}}")
-    .replace("{{seq}}", "{seq}")
+    .replace("{{body}}", "{body}")
 )
 
 
@@ -133,8 +133,8 @@ async def app_writer(server: DaphneServer, post_id: int):
         ws = await session.ws_connect(server.ws_url(f"/ws/posts/{post_id}/comments/"), origin=server.origin)
         async with drained(ws):
 
-            async def send(seq: int) -> None:
-                await ws.send_str(json.dumps({"type": "comment.create", "body": f"bench {seq}"}))
+            async def send(body: str) -> None:
+                await ws.send_str(json.dumps({"type": "comment.create", "body": body}))
 
             yield send
     finally:
@@ -147,8 +147,8 @@ async def ceiling_writer(url: str, origin: str):
         ws = await session.ws_connect(url, origin=origin)
         async with drained(ws):
 
-            async def send(seq: int) -> None:
-                await ws.send_str(CEILING_FRAME.format(seq=seq))
+            async def send(body: str) -> None:
+                await ws.send_str(CEILING_FRAME.format(body=body))
 
             yield send
 
@@ -230,50 +230,55 @@ def print_row(row: dict) -> None:
 
 async def run(args: argparse.Namespace, workdir: Path) -> dict:
     open_files_as_allowed()  # this process holds every reader socket
-    async with AsyncExitStack() as stack:
-        redis = RedisServer(workdir=workdir).start()
-        stack.callback(redis.stop)
-        env = site_env(workdir)
-        post_ids = prepare_site(env)
-        fan_out_post, page_post = post_ids[0], post_ids[-1]
+    env = site_env(workdir)
+    post_ids = prepare_site(env)
+    fan_out_post, page_post = post_ids[0], post_ids[-1]
+    redis = RedisServer(workdir=workdir).start()
+    try:
+        fan_out_rows, bursts = await fan_out_runs(args, env, redis.url, fan_out_post)
+    finally:
+        redis.stop()
 
-        fan_out_rows = []
+    # Alone on the machine from here: the fan-out targets are stopped, so nothing else competes.
+    print(f"Idle: {args.idle} readers over {IDLE_POSTS} posts on one daphne process", flush=True)
+    async with app(env, fan_out_post, name="app-idle") as idle_app:
+        urls = [idle_app.reader_urls[0].replace(f"/{fan_out_post}/", f"/{post_id}/") for post_id in post_ids]
+        # One whole keepalive interval (--ping-interval 60), so every socket's ping is counted once.
+        idle = await load.idle(
+            reader_urls=urls, origin=idle_app.origin, server_pids=idle_app.pids, readers=args.idle, seconds=60
+        )
+    print(f"  {idle}", flush=True)
+
+    async with app(env, page_post, name="app-page") as page_app:
+        page_url = page_app.origin + f"/blog/posts/{page_post}/"
+        page = await load.page_rate(url=page_url, seconds=5, concurrency=8)
+    print(f"Post page with {PAGE_COMMENTS} comments: {page['requests_per_second']:.0f} requests/s", flush=True)
+    return {"fan_out": fan_out_rows, "burst": bursts, "idle": idle, "page": page}
+
+
+async def fan_out_runs(args: argparse.Namespace, env: dict[str, str], redis_url: str, post_id: int):
+    async with AsyncExitStack() as stack:
         targets = [
             await stack.enter_async_context(websockets_ceiling()),
             await stack.enter_async_context(raw_asgi_ceiling(env)),
-            await stack.enter_async_context(app(env, fan_out_post)),
+            await stack.enter_async_context(app(env, post_id)),
             await stack.enter_async_context(
-                app({**env, "REDIS_URL": redis.url}, fan_out_post, processes=2, name="app-redis")
+                app({**env, "REDIS_URL": redis_url}, post_id, processes=2, name="app-redis")
             ),
         ]
         print(f"Fan-out: {args.comments} comments at {args.rate}/s", flush=True)
+        rows = []
         for readers in args.readers:
             for target in targets:
-                row = await target.fan_out(readers, args.comments, args.rate)
-                fan_out_rows.append(row)
-                print_row(row)
+                rows.append(await target.fan_out(readers, args.comments, args.rate))
+                print_row(rows[-1])
 
         print("Burst: 150 comments back to back to 100 readers", flush=True)
         bursts = []
         for target in targets[2:]:
-            row = await target.fan_out(100, 150, None)
-            bursts.append(row)
-            print_row(row)
-
-        print(f"Idle: {args.idle} readers over {IDLE_POSTS} posts on one daphne process", flush=True)
-        async with app(env, fan_out_post, name="app-idle") as idle_app:
-            urls = [idle_app.reader_urls[0].replace(f"/{fan_out_post}/", f"/{post_id}/") for post_id in post_ids]
-            idle = await load.idle(
-                reader_urls=urls, origin=idle_app.origin, server_pids=idle_app.pids, readers=args.idle, seconds=30
-            )
-        print(f"  {idle}", flush=True)
-
-        async with app(env, page_post, name="app-page") as page_app:
-            page_url = page_app.origin + f"/blog/posts/{page_post}/"
-            page = await load.page_rate(url=page_url, seconds=5, concurrency=8)
-        print(f"Post page with {PAGE_COMMENTS} comments: {page['requests_per_second']:.0f} requests/s", flush=True)
-
-    return {"fan_out": fan_out_rows, "burst": bursts, "idle": idle, "page": page}
+            bursts.append(await target.fan_out(100, 150, None))
+            print_row(bursts[-1])
+    return rows, bursts
 
 
 def summarise(results: dict) -> dict:

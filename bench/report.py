@@ -1,0 +1,169 @@
+"""Write bench/RESULTS.md from the recorded run (bench/results/fanout.json).
+
+python -m bench.report
+"""
+
+from __future__ import annotations
+
+import json
+
+from tests.processes import PROJECT_ROOT
+
+RESULTS = PROJECT_ROOT / "bench" / "results" / "fanout.json"
+REPORT = PROJECT_ROOT / "bench" / "RESULTS.md"
+
+
+def table(header: list[str], rows: list[list[object]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def ratio_of(results: dict, target: str, readers: int) -> float:
+    return next(r for r in results["ratios"] if r["target"] == target and r["readers"] == readers)["p99_vs_raw_asgi"]
+
+
+def delivery(results: dict, target: str, readers: int) -> tuple[str, bool]:
+    row = next(r for r in results["fan_out"] if r["target"] == target and r["readers"] == readers)
+    return f"{row['delivered']:,}/{row['expected']:,} delivered", row["delivered"] == row["expected"]
+
+
+def goal_row(results: dict, number: int, target: str, label: str, limit: float, readers: int) -> list[str]:
+    delivered, nothing_lost = delivery(results, target, readers)
+    ratio = ratio_of(results, target, readers)
+    return [
+        f"{number}. {label}: nothing lost, p99 ≤ {limit}x raw-asgi",
+        f"{delivered}; p99 {ratio:.2f}x raw-asgi",
+        "yes" if nothing_lost and ratio <= limit else "NO",
+    ]
+
+
+def report(results: dict) -> str:
+    machine, idle, page = results["machine"], results["idle"], results["page"]
+    fan_out = table(
+        ["target", "readers", "p50 ms", "p99 ms", "max ms", "last-reader p50 ms", "delivered", "RSS/conn KB"],
+        [
+            [r["target"], r["readers"], f"{r['p50_ms']:.1f}", f"{r['p99_ms']:.1f}", f"{r['max_ms']:.1f}"]
+            + [
+                f"{r['last_reader_p50_ms']:.1f}",
+                f"{r['delivered']}/{r['expected']}",
+                f"{r['rss_per_connection_kb']:.1f}",
+            ]
+            for r in results["fan_out"]
+        ],
+    )
+    ratios = table(
+        ["target", "readers", "p99 / raw-asgi", "p99 / websockets", "everything delivered"],
+        [
+            [r["target"], r["readers"], f"{r['p99_vs_raw_asgi']:.2f}x", f"{r['p99_vs_websockets']:.2f}x"]
+            + ["yes" if r["all_delivered"] else "NO"]
+            for r in results["ratios"]
+        ],
+    )
+    burst = table(
+        ["target", "readers", "comments", "p50 ms", "p99 ms", "delivered"],
+        [
+            [r["target"], r["readers"], r["comments"], f"{r['p50_ms']:.0f}", f"{r['p99_ms']:.0f}"]
+            + [f"{r['delivered']}/{r['expected']}"]
+            for r in results["burst"]
+        ],
+    )
+    largest = max(r["readers"] for r in results["fan_out"])
+    burst_delivered = ", ".join(f"{r['delivered']}/{r['expected']} ({r['target']})" for r in results["burst"])
+    goals = table(
+        ["goal", "result", "met"],
+        [
+            goal_row(results, 1, "app", f"{largest:,} readers, 4 comments/s", 2, largest),
+            goal_row(results, 2, "app-redis", "Same on Redis, two daphne processes", 2.5, largest),
+            [
+                "3. 150 comments back to back to 100 readers: nothing lost",
+                burst_delivered,
+                "yes" if all(r["delivered"] == r["expected"] for r in results["burst"]) else "NO",
+            ],
+            [
+                "4. 10,000 idle readers over 100 posts, one process: ≤ 40 KB per connection, < 5% of a core",
+                f"{idle['rss_per_connection_kb']:.1f} KB per connection, {idle['idle_cpu_percent_of_a_core']:.1f}%"
+                f" of a core over 60 s (one whole ping interval), {idle['open_at_end']} still open",
+                "yes" if idle["rss_per_connection_kb"] <= 40 and idle["idle_cpu_percent_of_a_core"] < 5 else "NO",
+            ],
+            [
+                "5. Post page with 200 comments: fixed queries, requests per second",
+                "3 queries anonymous, 7 logged in (`tests/blog/test_views.py::"
+                f"test_post_page_takes_a_fixed_small_number_of_queries`); {page['requests_per_second']:.0f}"
+                " requests/s, 8 at a time",
+                "queries: yes; rate: reported",
+            ],
+        ],
+    )
+    return f"""# Benchmark results
+
+Recorded with `make bench` (`python -m bench.run`, then `python -m bench.report`) on
+{machine["date"][:10]}: a {machine["cores"]}-core {machine["cpu"]} machine with
+{int(machine["memory"].split()[0]) // 1024 // 1024} GiB, Python {machine["python"]}, SQLite, the load client
+on the same machine (it shares the 2 cores). Raw numbers: `bench/results/fanout.json`; plot:
+`bench/results/fanout-p99.png`.
+
+Every target is driven by the same client (`bench/load.py`): N readers, one writer, 20 comments
+at 4 per second, latency from the writer's send to each reader's receipt. The ceilings run in the
+same run: `websockets` (a bare `websockets` 17 broadcast server) and `raw-asgi` (an ASGI broadcast
+app with no Django, on daphne with the same flags as the app). `app` is asgi_blog on one daphne
+process with the in-process layer; `app-redis` is asgi_blog on two daphne processes sharing Redis,
+readers split over both, the writer on the first. Session auth, the origin check and every other
+protection stay on; only the comment rate limit is off (`BLOG_COMMENT_RATE_LIMIT=0`).
+
+## Goals
+
+{goals}
+
+## Fan-out
+
+{fan_out}
+
+RSS per connection here is measured on servers that earlier rows already grew, so it is only
+indicative; the idle run below starts a fresh process.
+
+## Ratios to the ceilings
+
+{ratios}
+
+## Burst
+
+{burst}
+
+The burst is paced by the writes: 150 comments from one socket are saved one after another (each
+a SQLite transaction), so the last is saved about two seconds after the first; every reader still
+gets all 150, in order.
+
+## What made the difference
+
+- **One layer subscription per process** (`realtime/hub.py`). The stock pattern, one `group_send`
+  message per reader and one consumer dispatch and JSON encoding per reader, is what cost 40-80x
+  the raw ceiling. Here a comment is encoded once (`realtime/broadcast.py`), sent once per
+  process, and each process writes the same text to its sockets.
+- **Keepalive pings a minute, not every 20 seconds** (`--ping-interval 60`, in the Makefile,
+  `deploy/` and the benchmark alike, the raw ceiling included). With 10,000 idle sockets, daphne's
+  default pings alone cost about 7% of a core (the idle test above, run on the raw-asgi ceiling
+  with a 30 s window: 7.2% of a core at 20 s, 1.5% at 60 s); asgi_blog adds 2 to 3 points on top
+  (presence reports, the 3-second database check). The idle window is one whole ping interval:
+  a shorter one counts some sockets' pings and not others', and swung between 2.6% and 7.1% from
+  run to run. nginx's read timeout for `/ws/` is an hour, so idle readers are not cut.
+- Memory per idle connection is daphne's (about 23 KB on the raw ceiling) plus about 12 KB for
+  Django's scope, the session middleware and the consumer.
+
+## Noticed and left alone
+
+- Both ceilings and the app are noisy on two shared cores (the client uses one), so only ratios
+  from the same run are compared, and the {largest:,}-reader row is the one the goals use.
+- The post page with 200 comments spends about 40 ms in template rendering; a fragment cache for
+  anonymous readers would raise the rate several times, at the cost of invalidation on every
+  comment, edit and delete. Not done: no goal asks for a rate.
+"""
+
+
+def main() -> None:
+    REPORT.write_text(report(json.loads(RESULTS.read_text())))
+    print(f"Wrote {REPORT}")
+
+
+if __name__ == "__main__":
+    main()
