@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 TICK_SECONDS = 1
-HEARTBEAT_SECONDS = 15
-EXPIRY_SECONDS = 40
+HEARTBEAT_SECONDS = 30
+EXPIRY_SECONDS = 75
 
 
 class Presence:
