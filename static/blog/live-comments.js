@@ -250,7 +250,7 @@
   }
 
   // One comment as the server has it now, for an acknowledged edit whose
-  // broadcast never came (the server only catches up on new comments).
+  // broadcast never came (the server also catches up within seconds; this is sooner).
   async function refreshComment(id) {
     try {
       const response = await fetch(commentsUrl + '?after=' + (id - 1), {
