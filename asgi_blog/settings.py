@@ -125,13 +125,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# redis-py 8 gives up on any read after 5 s by default, and channels-redis's receive blocks in
+# Redis (BZPOPMIN) for 5 s: an idle receive would fail every 5 s and leave the hub backing
+# off while comments wait. A longer read timeout lets Redis end the blocking read first and
+# still notices a Redis that stopped answering.
+REDIS_LAYER_READ_TIMEOUT_SECONDS = 10
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # Each process has one channel for all its sockets (realtime/hub.py), so
-            # a burst of comments must fit in it: past capacity the layer drops.
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000},
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": REDIS_LAYER_READ_TIMEOUT_SECONDS}],
+                # Each process has one channel for all its sockets (realtime/hub.py), so
+                # a burst of comments must fit in it: past capacity the layer drops.
+                "capacity": 1000,
+            },
         }
     }
     CACHES = {

@@ -1,4 +1,4 @@
-"""Never miss a comment: Redis down or restarted empty, a server restarted, a reader that stalls.
+"""Never miss a comment: Redis quiet, down or restarted empty, a server restarted, a reader that stalls.
 
 Each test starts its own daphne processes (and Redis, where it stops it) on
 free ports and stops only those.
@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import runpy
 
 import aiohttp
 import redis
+from channels_redis.core import RedisChannelLayer
 
 from tests.e2e.conftest import (
     DaphneServer,
@@ -20,6 +22,7 @@ from tests.e2e.conftest import (
     logged_in_session,
     receive,
 )
+from tests.processes import PROJECT_ROOT
 
 # The hub compares with the database every 3 seconds; allow for two rounds and a slow machine.
 CATCH_UP_SECONDS = 10
@@ -155,6 +158,30 @@ async def test_redis_restarted_empty_readers_are_subscribed_again_and_catch_up(s
         assert reader.connections == 1, "the socket was never dropped"
     finally:
         await writer.close()
+
+
+async def test_a_quiet_redis_layer_keeps_waiting_past_its_blocking_read(private_redis, monkeypatch):
+    """redis-py 8 stops reading after 5 s by default, as long as the layer's blocking receive lasts."""
+    monkeypatch.setenv("REDIS_URL", private_redis)
+    settings_file = PROJECT_ROOT / "asgi_blog" / "settings.py"
+    config = runpy.run_path(str(settings_file))["CHANNEL_LAYERS"]["default"]["CONFIG"]
+    listener, sender = RedisChannelLayer(**config), RedisChannelLayer(**config)
+    channel = await listener.new_channel("hub")
+    quiet_seconds = listener.brpop_timeout + 1
+
+    async def send_after_the_quiet() -> None:
+        await asyncio.sleep(quiet_seconds)
+        await sender.send(channel, {"type": "comment.created", "id": 1})
+
+    sending = asyncio.create_task(send_after_the_quiet())
+    try:
+        message = await asyncio.wait_for(listener.receive(channel), timeout=quiet_seconds + 5)
+        assert message == {"type": "comment.created", "id": 1}
+    finally:
+        sending.cancel()
+        await asyncio.gather(sending, return_exceptions=True)
+        await listener.close_pools()
+        await sender.close_pools()
 
 
 async def test_restarted_server_clients_reconnect_and_catch_up(start_daphne, private_redis, server_env):
