@@ -108,13 +108,17 @@ Recorded with `make bench` (`python -m bench.run`, then `python -m bench.report`
 on the same machine (it shares the 2 cores). Raw numbers: `bench/results/fanout.json`; plot:
 `bench/results/fanout-p99.png`.
 
-Every target is driven by the same client (`bench/load.py`): N readers, one writer, 20 comments
-at 4 per second, latency from the writer's send to each reader's receipt. The ceilings run in the
-same run: `websockets` (a bare `websockets` 17 broadcast server) and `raw-asgi` (an ASGI broadcast
-app with no Django, on daphne with the same flags as the app). `app` is asgi_blog on one daphne
-process with the in-process layer; `app-redis` is asgi_blog on two daphne processes sharing Redis,
-readers split over both, the writer on the first. Session auth, the origin check and every other
-protection stay on; only the comment rate limit is off (`BLOG_COMMENT_RATE_LIMIT=0`).
+Every target is driven by the same client (`bench/load.py`): N readers, one writer,
+{settings["comments"]} comments at {settings["rate"]:g} per second, latency from the writer's send to each reader's
+receipt. Each reader count is measured in {settings["rounds"]} rounds; a round drives every target once, each
+round starting from a different target, and a row pools every receipt of its target's rounds
+(each round's own p99 is in the last column). The ceilings run in the same run: `websockets`
+(a bare `websockets` 17 broadcast server) and `raw-asgi` (an ASGI broadcast app with no Django, on
+daphne with the same flags as the app and Python's default garbage collector settings). `app` is
+asgi_blog on one daphne process with the in-process layer; `app-redis` is asgi_blog on two daphne
+processes sharing Redis, readers split over both, the writer on the first. Session auth, the
+origin check and every other protection stay on; only the comment rate limit is off
+(`BLOG_COMMENT_RATE_LIMIT=0`).
 
 ## Goals
 
@@ -147,11 +151,21 @@ gets all 150, in order.
   process, and each process writes the same text to its sockets.
 - **Keepalive pings a minute, not every 20 seconds** (`--ping-interval 60`, in the Makefile,
   `deploy/` and the benchmark alike, the raw ceiling included). With 10,000 idle sockets, daphne's
-  default pings alone cost about 7% of a core (the idle test above, run on the raw-asgi ceiling
-  with a 30 s window: 7.2% of a core at 20 s, 1.5% at 60 s); asgi_blog adds 2 to 3 points on top
-  (presence reports, the 3-second database check). The idle window is one whole ping interval:
-  a shorter one counts some sockets' pings and not others', and swung between 2.6% and 7.1% from
-  run to run. nginx's read timeout for `/ws/` is an hour, so idle readers are not cut.
+  default pings alone cost about 7% of a core on the raw ceiling (7.2% at 20 s, 1.5% at 60 s, 30 s
+  windows). The idle window covers whole ping intervals, so every socket's pings count alike; a
+  30 s window swung between 2.6% and 7.1% from run to run. nginx's read timeout for `/ws/` is an
+  hour, so idle readers are not cut.
+- **A young garbage-collector generation of 10,000 objects** (`asgi_blog/asgi.py`, after
+  `gc.freeze()` of everything loaded at start-up). Profiling the idle server (py-spy) showed
+  asgi_blog's own idle work, the presence reports and the 3-second database check, under 0.1% of
+  a core; the rest was daphne's pings and timeout checks, as on the raw ceiling, and Python's
+  garbage collector. With the default threshold of 2,000, the short-lived objects of each ping
+  reached the old generation, and about once a minute a full pass walked every object of the
+  10,000 sockets: about 1 s of CPU (a `gc.callbacks` probe: one full pass of 976 ms, 4.7% of a
+  core over 60 s). At 10,000 no full pass ran in the window: 2.4% of a core. The same probe
+  during fan-out found a full pass of 90-300 ms in one process behind every slow comment, in the
+  ceilings as in the app; one such comment is 5% of a 20-comment round's receipts and decides that
+  round's p99 on its own, which is why rows pool their rounds.
 - Memory per idle connection is daphne's (about 23 KB on the raw ceiling) plus about 12 KB for
   Django's scope, the session middleware and the consumer.
 
