@@ -19,8 +19,8 @@ def table(header: list[str], rows: list[list[object]]) -> str:
     return "\n".join(lines)
 
 
-def ratio_of(results: dict, target: str, readers: int) -> float:
-    return next(r for r in results["ratios"] if r["target"] == target and r["readers"] == readers)["p99_vs_raw_asgi"]
+def ratios_of(results: dict, target: str, readers: int) -> dict:
+    return next(r for r in results["ratios"] if r["target"] == target and r["readers"] == readers)
 
 
 def delivery(results: dict, target: str, readers: int) -> tuple[str, bool]:
@@ -30,11 +30,13 @@ def delivery(results: dict, target: str, readers: int) -> tuple[str, bool]:
 
 def goal_row(results: dict, number: int, target: str, label: str, limit: float, readers: int) -> list[str]:
     delivered, nothing_lost = delivery(results, target, readers)
-    ratio = ratio_of(results, target, readers)
+    ratios = ratios_of(results, target, readers)
+    # Judged against the ceiling's best round, the stricter of the two.
+    strict = ratios["p99_vs_raw_asgi_best_round"]
     return [
         f"{number}. {label}: nothing lost, p99 ≤ {limit}x raw-asgi",
-        f"{delivered}; p99 {ratio:.2f}x raw-asgi",
-        "yes" if nothing_lost and ratio <= limit else "NO",
+        f"{delivered}; p99 {strict:.2f}x raw-asgi's best round ({ratios['p99_vs_raw_asgi']:.2f}x its pooled p99)",
+        "yes" if nothing_lost and strict <= limit else "NO",
     ]
 
 
@@ -56,10 +58,11 @@ def report(results: dict) -> str:
         ],
     )
     ratios = table(
-        ["target", "readers", "p99 / raw-asgi", "p99 / websockets", "everything delivered"],
+        ["target", "readers", "p99 / raw-asgi", "p99 / raw-asgi's best round", "p99 / websockets"]
+        + ["everything delivered"],
         [
-            [r["target"], r["readers"], f"{r['p99_vs_raw_asgi']:.2f}x", f"{r['p99_vs_websockets']:.2f}x"]
-            + ["yes" if r["all_delivered"] else "NO"]
+            [r["target"], r["readers"], f"{r['p99_vs_raw_asgi']:.2f}x", f"{r['p99_vs_raw_asgi_best_round']:.2f}x"]
+            + [f"{r['p99_vs_websockets']:.2f}x", "yes" if r["all_delivered"] else "NO"]
             for r in results["ratios"]
         ],
     )
@@ -67,12 +70,12 @@ def report(results: dict) -> str:
         ["target", "readers", "comments", "p50 ms", "p99 ms", "delivered"],
         [
             [r["target"], r["readers"], r["comments"], f"{r['p50_ms']:.0f}", f"{r['p99_ms']:.0f}"]
-            + [f"{r['delivered']}/{r['expected']}"]
+            + [f"{r['delivered']:,}/{r['expected']:,}"]
             for r in results["burst"]
         ],
     )
     largest = max(r["readers"] for r in results["fan_out"])
-    burst_delivered = ", ".join(f"{r['delivered']}/{r['expected']} ({r['target']})" for r in results["burst"])
+    burst_delivered = ", ".join(f"{r['delivered']:,}/{r['expected']:,} ({r['target']})" for r in results["burst"])
     goals = table(
         ["goal", "result", "met"],
         [
@@ -135,6 +138,9 @@ indicative; the idle run below starts a fresh process.
 
 {ratios}
 
+"p99 / raw-asgi's best round" divides by the lowest of the ceiling's round p99s, so a pause in
+the ceiling cannot make the app look better than it is; the goals above use it.
+
 ## Burst
 
 {burst}
@@ -166,6 +172,14 @@ gets all 150, in order.
   during fan-out found a full pass of 90-300 ms in one process behind every slow comment, in the
   ceilings as in the app; one such comment is 5% of a 20-comment round's receipts and decides that
   round's p99 on its own, which is why rows pool their rounds.
+- **A Redis read timeout longer than the layer's blocking receive** (`asgi_blog/settings.py`).
+  redis-py 8 stops any read after 5 s by default, and channels-redis blocks in Redis for 5 s
+  waiting for a message, so every quiet spell ended in a `TimeoutError` and the hub backed off
+  for up to a few seconds while comments waited for it (or for the 3-second database check). In a
+  run before the fix, the first `app-redis` round after a pause had a p99 of 1,474 ms at 500
+  readers and 1,184 ms at 1,000, the other rounds 29-42 ms; the servers logged the timeouts.
+  `tests/e2e/test_resilience.py::test_a_quiet_redis_layer_keeps_waiting_past_its_blocking_read`
+  fails without the setting.
 - Memory per idle connection is daphne's (about 23 KB on the raw ceiling) plus about 12 KB for
   Django's scope, the session middleware and the consumer.
 
@@ -173,6 +187,10 @@ gets all 150, in order.
 
 - Both ceilings and the app are noisy on two shared cores (the client uses one), so only ratios
   from the same run are compared, and the {largest:,}-reader row is the one the goals use.
+- The ceilings keep Python's default garbage collector settings, as a plain ASGI app on daphne
+  would. Their own full passes show in their rounds (a round's p99 well above the others in the
+  last column). A ratio to the ceiling's pooled p99 is kinder to the app when such a pass lands in
+  a ceiling's round, which is why the goals are judged against the ceiling's best round.
 - The post page with 200 comments spends about 40 ms in template rendering; a fragment cache for
   anonymous readers would raise the rate several times, at the cost of invalidation on every
   comment, edit and delete. Not done: no goal asks for a rate.

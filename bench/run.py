@@ -338,6 +338,8 @@ def summarise(results: dict) -> dict:
                     "target": name,
                     "readers": readers,
                     "p99_vs_raw_asgi": ratio(row["p99_ms"], raw["p99_ms"]),
+                    # Stricter: the ceiling at its best, so its own pauses cannot flatter the app.
+                    "p99_vs_raw_asgi_best_round": ratio(row["p99_ms"], min(raw["round_p99_ms"])),
                     "p99_vs_websockets": ratio(row["p99_ms"], bare["p99_ms"]),
                     "p50_vs_raw_asgi": ratio(row["p50_ms"], raw["p50_ms"]),
                     "all_delivered": row["delivered"] == row["expected"],
@@ -356,6 +358,10 @@ def plot(results: dict, path: Path) -> None:
     for target in dict.fromkeys(row["target"] for row in results["fan_out"]):
         points = sorted((row["readers"], row["p99_ms"]) for row in results["fan_out"] if row["target"] == target)
         axes.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=target)
+    best = sorted(
+        (row["readers"], min(row["round_p99_ms"])) for row in results["fan_out"] if row["target"] == "raw-asgi"
+    )
+    axes.plot([p[0] for p in best], [p[1] for p in best], linestyle="--", label="raw-asgi, best round")
     axes.set_xlabel("readers on one post")
     axes.set_ylabel("p99 latency (ms)")
     axes.set_title("Comment fan-out, 2-core machine, load client on the same machine")
@@ -402,7 +408,8 @@ def main() -> None:
     print("\nRatios of p99 to the ceilings (goal: app <= 2x raw-asgi, app-redis <= 2.5x):")
     for row in results["ratios"]:
         print(
-            f"  {row['target']:>9} {row['readers']:>5} readers: {row['p99_vs_raw_asgi']:5.2f}x raw-asgi,"
+            f"  {row['target']:>9} {row['readers']:>5} readers: {row['p99_vs_raw_asgi']:5.2f}x raw-asgi"
+            f" ({row['p99_vs_raw_asgi_best_round']:5.2f}x its best round),"
             f" {row['p99_vs_websockets']:5.2f}x websockets, all delivered: {row['all_delivered']}"
         )
     idle, raw_idle = results["idle"]["app"], results["idle"]["raw-asgi"]
