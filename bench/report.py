@@ -169,9 +169,10 @@ gets all 150, in order.
   reached the old generation, and about once a minute a full pass walked every object of the
   10,000 sockets: about 1 s of CPU (a `gc.callbacks` probe: one full pass of 976 ms, 4.7% of a
   core over 60 s). At 10,000 no full pass ran in the window: 2.4% of a core. The same probe
-  during fan-out found a full pass of 90-300 ms in one process behind every slow comment, in the
-  ceilings as in the app; one such comment is 5% of a 20-comment round's receipts and decides that
-  round's p99 on its own, which is why rows pool their rounds.
+  during fan-out put a full pass of 90-300 ms in one process at the moment of each slow comment
+  checked (three of three, two in the raw ceiling, one in `app-redis`); one such comment is 5% of
+  a 20-comment round's receipts and decides that round's p99 on its own, which is why rows pool
+  their rounds.
 - **A Redis read timeout longer than the layer's blocking receive** (`asgi_blog/settings.py`).
   redis-py 8 stops any read after 5 s by default, and channels-redis blocks in Redis for 5 s
   waiting for a message, so every quiet spell ended in a `TimeoutError` and the hub backed off
