@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.e2e.conftest import DEMO_PASSWORD, DaphneServer
 
+HASHED_NAME = re.compile(r"\.[0-9a-f]{12}\.js$")
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -33,7 +36,8 @@ def chromium_path() -> str:
 
 @dataclass
 class PageProblems:
-    """What a page must never do: log errors, violate the CSP, or open a dialog."""
+    """What a page must never do: log errors, violate the CSP, open a dialog, or load a script
+    by its plain name (a cached copy of that could outlive a deploy; hashed names cannot)."""
 
     messages: list[str] = field(default_factory=list)
 
@@ -41,6 +45,12 @@ class PageProblems:
         page.on("console", lambda m: m.type == "error" and self.messages.append(f"{name} console: {m.text}"))
         page.on("pageerror", lambda error: self.messages.append(f"{name} error: {error}"))
         page.on("dialog", lambda dialog: self.messages.append(f"{name} dialog: {dialog.message}"))
+        page.on("request", lambda request: self.check_script_name(name, request.url))
+
+    def check_script_name(self, name: str, url: str) -> None:
+        path = urlsplit(url).path
+        if path.startswith("/static/") and path.endswith(".js") and not HASHED_NAME.search(path):
+            self.messages.append(f"{name} loaded a script by its plain name: {path}")
 
 
 @asynccontextmanager

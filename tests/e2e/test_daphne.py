@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import aiohttp
 import pytest
 
+from blog.templatetags.live_comments import LIVE_COMMENT_PARTS
 from tests.e2e.conftest import csrf_token, first_published_post_id, logged_in_session, receive
 
 
@@ -115,3 +119,20 @@ async def test_anonymous_http_comment_is_sent_to_login(daphne_server):
         async with anonymous.post(url, data=form, headers={"Accept": "application/json"}) as response:
             assert response.status == 401
             assert (await response.json())["code"] == "login_required"
+
+
+async def test_the_live_script_loads_its_parts_under_hashed_names(daphne_server):
+    """The import map names each part's hashed file, which daphne serves, so no stale part is paired."""
+    server = daphne_server
+    post_id = await first_published_post_id(server)
+    async with aiohttp.ClientSession() as client:
+        async with client.get(f"{server.base_url}/blog/posts/{post_id}/") as response:
+            page = await response.text()
+        import_map = json.loads(re.search(r'<script type="importmap"[^>]*>(.*?)</script>', page).group(1))
+        assert set(import_map["imports"]) == {f"/static/blog/live/{part}.js" for part in LIVE_COMMENT_PARTS}
+        for plain, hashed in import_map["imports"].items():
+            assert re.fullmatch(plain.removesuffix(".js") + r"\.[0-9a-f]{12}\.js", hashed)
+            async with client.get(server.base_url + hashed) as part:
+                assert part.status == 200
+                assert part.content_type == "text/javascript"
+                assert "immutable" in part.headers["Cache-Control"]

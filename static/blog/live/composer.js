@@ -1,0 +1,141 @@
+/*
+ * The comment form: each comment is shown as pending and sent over the socket,
+ * falling back to HTTP (fetch) and finally to a plain form submission. Every send
+ * carries a client_id, so the server saves a comment once however many paths it took.
+ */
+
+import { ACK_TIMEOUT_MS, element, list, newClientId, pending, state, viewer } from './page.js';
+import { buildBody, buildMeta, renderComment, setViewer, updateCount } from './render.js';
+import { sendFrame, socketOpen } from './socket.js';
+
+// ---- Posting a comment ----
+
+export function onSubmit(event) {
+  event.preventDefault();
+  if (awaitingServer()) return; // one comment at a time; the button is disabled too
+  const textarea = state.form.elements.body;
+  // Errors from an earlier, server-rendered submission no longer apply.
+  state.form.querySelectorAll('.errorlist').forEach((errors) => errors.remove());
+  textarea.removeAttribute('aria-invalid');
+  setMessage();
+  const item = addPending(textarea.value);
+  if (socketOpen()) {
+    sendOverSocket(item);
+  } else {
+    sendOverHttp(item);
+  }
+}
+
+function addPending(body) {
+  const item = { clientId: newClientId(), body: body, via: null, timer: null };
+  item.li = element('li', 'comment pending');
+  item.li.dataset.clientId = item.clientId;
+  item.li.setAttribute('aria-busy', 'true');
+  item.li.append(buildMeta(viewer.user || 'You', element('span', 'comment-sending', 'Sending…')), buildBody(body));
+  list.appendChild(item.li);
+  pending.set(item.clientId, item);
+  updateSending();
+  updateCount();
+  return item;
+}
+
+function sendOverSocket(item) {
+  item.via = 'socket';
+  sendFrame({ type: 'comment.create', body: item.body, client_id: item.clientId });
+  item.timer = setTimeout(() => sendOverHttp(item), ACK_TIMEOUT_MS);
+}
+
+export async function sendOverHttp(item) {
+  clearTimeout(item.timer);
+  if (item.via === 'http' || !state.form) return;
+  item.via = 'http';
+  const data = new FormData();
+  data.append('body', item.body);
+  data.append('client_id', item.clientId);
+  let response;
+  try {
+    response = await fetch(state.form.action, {
+      method: 'POST',
+      headers: { Accept: 'application/json', 'X-CSRFToken': state.form.elements.csrfmiddlewaretoken.value },
+      body: data,
+      credentials: 'same-origin',
+    });
+  } catch (networkError) {
+    submitFormNormally(item);
+    return;
+  }
+  const payload = await response.json().catch(() => null);
+  if (response.ok && payload && payload.comment) {
+    renderComment(payload.comment, false);
+    settlePending(item, true);
+  } else if (settlePending(item, false)) {
+    showFailure(payload || { message: 'Your comment could not be posted. Reload the page and try again.' });
+  }
+}
+
+// Last resort: let the browser post the form. The same client_id means the
+// server returns the comment instead of saving it twice.
+function submitFormNormally(item) {
+  if (!state.form) return;
+  state.form.elements.body.value = item.body;
+  state.form.elements.client_id.value = item.clientId;
+  state.form.submit(); // does not fire the submit event, so this does not loop
+}
+
+// Returns false when the item was settled already (by another path that got there first).
+export function settlePending(item, succeeded) {
+  if (pending.get(item.clientId) !== item) return false;
+  clearTimeout(item.timer);
+  pending.delete(item.clientId);
+  item.li.remove();
+  if (succeeded) clearTextIfUnchanged(item);
+  updateSending();
+  updateCount();
+  return true;
+}
+
+export function clearTextIfUnchanged(item) {
+  if (state.form && state.form.elements.body.value === item.body) state.form.elements.body.value = '';
+}
+
+// Acknowledged comments only wait for their broadcast; they do not block the next one.
+function awaitingServer() {
+  return Array.from(pending.values()).some((item) => item.ackedId === undefined);
+}
+
+export function updateSending() {
+  const button = state.form && state.form.querySelector('button[type="submit"]');
+  if (button) button.disabled = awaitingServer();
+}
+
+export function showFailure(failure) {
+  if (failure.code === 'login_required') {
+    setMessage(loginToComment());
+    return;
+  }
+  const bodyErrors = failure.code === 'invalid' && failure.errors ? failure.errors.body : null;
+  if (bodyErrors && state.form) state.form.elements.body.setAttribute('aria-invalid', 'true');
+  const messages = bodyErrors && bodyErrors.length ? bodyErrors : [failure.message];
+  setMessage(...messages.map((text) => element('p', null, text)));
+}
+
+function setMessage(...nodes) {
+  const box = state.form && state.form.querySelector('#comment-form-message');
+  if (box) box.replaceChildren(...nodes);
+}
+
+// ---- A session that ended ----
+
+// The user was logged out (here or elsewhere): offer the login link instead of the form.
+export function endSession() {
+  pending.forEach((item) => settlePending(item, false));
+  setViewer(null, false);
+  if (!state.form) return;
+  state.form.replaceWith(loginToComment());
+  state.form = null;
+}
+
+function loginToComment() {
+  const template = document.getElementById('login-to-comment');
+  return template.content.firstElementChild.cloneNode(true);
+}

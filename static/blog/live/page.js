@@ -1,0 +1,75 @@
+/*
+ * What every part of the live comments shares: the page's elements and settings,
+ * the state that changes as comments come and go, and a few small helpers.
+ */
+
+export const section = document.querySelector('[data-ws-path][data-comments-url]');
+export const list = document.getElementById('comments');
+// Read only when section exists (live-comments.js starts nothing otherwise).
+const data = section ? section.dataset : {};
+
+export const RESYNC_PAGE_SIZE = 200; // the server returns at most this many comments per request
+export const ACK_TIMEOUT_MS = 8000;
+export const ACKED_COMMENT_WAIT_MS = 3000;
+export const COMMENT_MAX_LENGTH = 2000; // COMMENT_MAX_LENGTH in blog/models.py
+
+export const wsPath = data.wsPath;
+export const commentsUrl = data.commentsUrl;
+export const deleteUrlPattern = data.commentDeleteUrl;
+export const editUrlPattern = data.commentEditUrl;
+// The page's CSRF token and Edit/Delete controls belong to this user's session.
+export const pageUser = data.user || null;
+
+export const state = {
+  form: document.getElementById('comment-form'),
+  lastId: parseInt(data.lastCommentId, 10) || 0,
+  // Edits and deletions are numbered too; after a reconnect the server replays those after this one.
+  lastChangeId: parseInt(data.lastChangeId, 10) || 0,
+};
+// Ids rendered or deleted: a comment can arrive twice (replay, resync, HTTP answer).
+export const seenIds = new Set();
+// client_id -> {clientId, body, li, via: 'socket'|'http', timer, ackedId}
+export const pending = new Map();
+// Who the socket says is reading; until it has spoken, whom the page was rendered for.
+export const viewer = { user: pageUser, canModerate: data.canModerate === 'true' };
+// Edits and deletions sent over the socket, by client_id, until answered:
+// {clientId, timer, answered(ackFrame), failed(errorFrame), overHttp()}
+export const requests = new Map();
+// Comment id -> the open inline editor {id, li, form, textarea, message, saving, request, timer}
+export const editors = new Map();
+
+// ---- Small helpers ----
+
+export function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+// The page carries URL patterns with a 0 in place of the id, so no URL is written here.
+export function commentUrl(pattern, id) {
+  return pattern.replace('/0/', '/' + id + '/');
+}
+
+export function csrfToken() {
+  const input = document.querySelector('input[name="csrfmiddlewaretoken"]');
+  return input ? input.value : '';
+}
+
+export function newClientId() {
+  if (window.crypto && typeof crypto.randomUUID === 'function') {
+    return crypto.randomUUID();
+  }
+  // randomUUID needs a secure context; plain-HTTP hosts other than localhost get this.
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+export function setBusy(node, busy) {
+  if (busy) {
+    node.setAttribute('aria-busy', 'true');
+  } else {
+    node.removeAttribute('aria-busy');
+  }
+}

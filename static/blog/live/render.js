@@ -1,0 +1,255 @@
+/*
+ * Comments on the page: built with the same markup as templates/blog/_comment.html
+ * (user text only through textContent), kept in id order, fetched when the socket
+ * missed some, and given the Edit and Delete controls the reader may use.
+ */
+
+import {
+  commentsUrl,
+  commentUrl,
+  csrfToken,
+  deleteUrlPattern,
+  editors,
+  editUrlPattern,
+  element,
+  list,
+  pageUser,
+  pending,
+  RESYNC_PAGE_SIZE,
+  seenIds,
+  state,
+  viewer,
+} from './page.js';
+import { settlePending } from './composer.js';
+import { closeEditor } from './editing.js';
+
+const heading = document.getElementById('comments-heading');
+const emptyNote = document.getElementById('no-comments');
+const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+// ---- Rendering ----
+
+export function formatTime(iso) {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : timeFormat.format(date);
+}
+
+export function buildMeta(author, detail) {
+  const meta = element('p', 'comment-meta');
+  meta.append(element('span', 'comment-author', author), ' ', detail);
+  return meta;
+}
+
+// Like Django's linebreaksbr: each line a text node, a <br> between them.
+export function buildBody(text) {
+  const body = element('p', 'comment-body');
+  text.split(/\r\n|\r|\n/).forEach((line, index) => {
+    if (index > 0) body.appendChild(document.createElement('br'));
+    body.appendChild(document.createTextNode(line));
+  });
+  return body;
+}
+
+// The inverse of buildBody, for the editor: the text as the author typed it.
+export function bodyText(body) {
+  return Array.from(body.childNodes, (node) => (node.nodeName === 'BR' ? '\n' : node.textContent)).join('');
+}
+
+function buildComment(comment) {
+  const li = element('li', 'comment');
+  li.id = 'comment-' + comment.id;
+  li.dataset.commentId = String(comment.id);
+  li.dataset.author = comment.author;
+  li.dataset.editableUntil = comment.editable_until;
+  const link = element('a', 'comment-link');
+  link.href = '#' + li.id;
+  const time = element('time', null, formatTime(comment.created));
+  time.setAttribute('datetime', comment.created);
+  link.appendChild(time);
+  const meta = buildMeta(comment.author, link);
+  meta.append(' ', element('span', 'comment-edited', '(edited)'));
+  li.append(meta, buildBody(comment.body));
+  markEdited(li, comment.edited);
+  syncActions(li);
+  return li;
+}
+
+function markEdited(li, edited) {
+  const marker = li.querySelector('.comment-edited');
+  if (!marker) return;
+  marker.hidden = !edited;
+  if (edited) marker.title = 'Edited ' + formatTime(edited);
+}
+
+// Only the Edit link and Delete form; whether this reader gets them is syncActions' call.
+function buildActions(li) {
+  const actions = element('div', 'comment-actions');
+  if (li.dataset.author === viewer.user && editWindowLeft(li) > 0) {
+    const link = element('a', 'comment-edit', 'Edit');
+    link.href = commentUrl(editUrlPattern, li.dataset.commentId);
+    scheduleEditLinkRemoval(link, li);
+    actions.appendChild(link);
+  }
+  // Without a token the server would refuse the form; a reload brings a working one.
+  const token = csrfToken();
+  if (token) actions.appendChild(buildDeleteForm(li.dataset.commentId, token));
+  return actions.childElementCount > 0 ? actions : null;
+}
+
+function buildDeleteForm(id, token) {
+  const deleteForm = element('form', 'comment-delete');
+  deleteForm.method = 'post';
+  deleteForm.action = commentUrl(deleteUrlPattern, id);
+  const tokenInput = element('input');
+  tokenInput.type = 'hidden';
+  tokenInput.name = 'csrfmiddlewaretoken';
+  tokenInput.value = token;
+  const button = element('button', 'link-button', 'Delete');
+  button.type = 'submit';
+  deleteForm.append(tokenInput, button);
+  return deleteForm;
+}
+
+// Comments stay in id order; pending ones stay below all of them.
+function insertInOrder(li, id) {
+  for (const other of list.children) {
+    if (other.classList.contains('pending') || Number(other.dataset.commentId) > id) {
+      list.insertBefore(li, other);
+      return;
+    }
+  }
+  list.appendChild(li);
+}
+
+export function updateCount() {
+  const count = list.querySelectorAll('li.comment:not(.pending)').length;
+  if (heading) heading.textContent = count + (count === 1 ? ' comment' : ' comments');
+  if (emptyNote) emptyNote.hidden = list.children.length > 0;
+}
+
+// fromStream: false for a comment we posted over HTTP. The stream may not have
+// delivered the comments before it yet, so it must not move the resume point.
+export function renderComment(comment, fromStream) {
+  if (fromStream !== false) state.lastId = Math.max(state.lastId, comment.id);
+  const own = comment.client_id && pending.get(comment.client_id);
+  if (own) settlePending(own, true);
+  if (seenIds.has(comment.id)) return;
+  seenIds.add(comment.id);
+  insertInOrder(buildComment(comment), comment.id);
+  updateCount();
+}
+
+export function removeComment(id) {
+  seenIds.add(id);
+  const editor = editors.get(id);
+  if (editor) closeEditor(editor);
+  const li = document.getElementById('comment-' + id);
+  if (li) li.remove();
+  updateCount();
+}
+
+export function updateComment(comment) {
+  const li = document.getElementById('comment-' + comment.id);
+  if (!li) return; // not rendered here (yet, or any more): nothing to keep in step
+  const oldBody = commentBody(li);
+  const body = buildBody(comment.body);
+  body.hidden = oldBody.hidden; // an open editor keeps covering it
+  oldBody.replaceWith(body);
+  markEdited(li, comment.edited);
+  const editor = editors.get(comment.id);
+  if (editor && editor.saving) closeEditor(editor);
+}
+
+export function commentBody(li) {
+  return li.querySelector(':scope > .comment-body');
+}
+
+function commentItems() {
+  return list.querySelectorAll('li.comment[data-comment-id]');
+}
+
+// ---- Fetching what the socket missed ----
+
+// Fetch what the socket did not deliver, oldest first, a page at a time. The
+// cursor is local: live frames may move lastId past comments not fetched yet.
+async function fetchCommentsAfter(after) {
+  for (;;) {
+    const response = await fetch(commentsUrl + '?after=' + after, {
+      headers: { Accept: 'application/json' },
+      credentials: 'same-origin',
+    });
+    if (!response.ok) return;
+    const data = await response.json();
+    data.comments.forEach((comment) => renderComment(comment));
+    if (data.comments.length < RESYNC_PAGE_SIZE || data.last_id === null) return;
+    after = data.last_id;
+  }
+}
+
+export function catchUp(after) {
+  return fetchCommentsAfter(after).catch((error) => {
+    console.warn('Could not load missed comments:', error);
+  });
+}
+
+// One comment as the server has it now, for an acknowledged edit whose
+// broadcast never came (the server also catches up within seconds; this is sooner).
+export async function refreshComment(id) {
+  try {
+    const response = await fetch(commentsUrl + '?after=' + (id - 1), {
+      headers: { Accept: 'application/json' },
+      credentials: 'same-origin',
+    });
+    if (!response.ok) return;
+    const first = (await response.json()).comments[0];
+    if (first && first.id === id) {
+      updateComment(first);
+    } else {
+      removeComment(id);
+    }
+  } catch (error) {
+    console.warn('Could not reload the comment:', error);
+  }
+}
+
+// ---- Who may edit and delete ----
+
+export function setViewer(user, canModerate) {
+  if (viewer.user === user && viewer.canModerate === canModerate) return;
+  viewer.user = user;
+  viewer.canModerate = canModerate;
+  commentItems().forEach(syncActions);
+}
+
+// The server decides in the end; this only keeps the page from offering what it would refuse.
+// Someone other than the page's user would also be refused for the page's CSRF token.
+function mayDelete(li) {
+  if (viewer.user === null || viewer.user !== pageUser) return false;
+  return li.dataset.author === viewer.user || viewer.canModerate;
+}
+
+function syncActions(li) {
+  const actions = li.querySelector(':scope > .comment-actions');
+  if (!mayDelete(li)) {
+    const editor = editors.get(Number(li.dataset.commentId));
+    if (editor) closeEditor(editor);
+    if (actions) actions.remove();
+    return;
+  }
+  if (actions) return;
+  const built = buildActions(li);
+  if (built) li.appendChild(built);
+}
+
+function editWindowLeft(li) {
+  // The server says until when (editable_until), so its rule is written once.
+  return Date.parse(li.dataset.editableUntil) - Date.now();
+}
+
+// After five minutes the server refuses edits, so the link would only lead to an error.
+// (A reader whose clock is off sees it go early or late; the server still decides.)
+export function scheduleEditLinkRemoval(link, li) {
+  const left = editWindowLeft(li);
+  if (Number.isNaN(left)) return;
+  setTimeout(() => link.remove(), Math.max(left, 0));
+}
