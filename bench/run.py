@@ -269,30 +269,25 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict:
     print(f"Idle: {args.idle} readers for {args.idle_seconds} s, the raw ceiling, then the app", flush=True)
     idle = {}
     async with raw_asgi_ceiling(env) as raw:
-        idle["raw-asgi"] = await load.idle(
-            reader_urls=raw.reader_urls,
-            origin=raw.origin,
-            server_pids=raw.pids,
-            readers=args.idle,
-            seconds=args.idle_seconds,
-        )
-    print(f"  raw-asgi: {idle['raw-asgi']}", flush=True)
+        idle["raw-asgi"] = await measure_idle(raw, raw.reader_urls, args)
     async with app(env, fan_out_post, name="app-idle") as idle_app:
+        # The same readers spread over IDLE_POSTS posts.
         urls = [idle_app.reader_urls[0].replace(f"/{fan_out_post}/", f"/{post_id}/") for post_id in post_ids]
-        idle["app"] = await load.idle(
-            reader_urls=urls,
-            origin=idle_app.origin,
-            server_pids=idle_app.pids,
-            readers=args.idle,
-            seconds=args.idle_seconds,
-        )
-    print(f"  app ({IDLE_POSTS} posts): {idle['app']}", flush=True)
+        idle["app"] = await measure_idle(idle_app, urls, args)
 
     async with app(env, page_post, name="app-page") as page_app:
         page_url = page_app.origin + f"/blog/posts/{page_post}/"
         page = await load.page_rate(url=page_url, seconds=5, concurrency=8)
     print(f"Post page with {PAGE_COMMENTS} comments: {page['requests_per_second']:.0f} requests/s", flush=True)
     return {"fan_out": fan_out_rows, "burst": bursts, "idle": idle, "page": page}
+
+
+async def measure_idle(target: Target, urls: list[str], args: argparse.Namespace) -> dict:
+    result = await load.idle(
+        reader_urls=urls, origin=target.origin, server_pids=target.pids, readers=args.idle, seconds=args.idle_seconds
+    )
+    print(f"  {target.name}: {result}", flush=True)
+    return result
 
 
 async def fan_out_runs(args: argparse.Namespace, env: dict[str, str], redis_url: str, post_id: int):
