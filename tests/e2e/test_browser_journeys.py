@@ -1,4 +1,4 @@
-"""What people do on the post page, in real Chromium, with screenshots kept for the README and CI."""
+"""What people do on the post page, in real Chromium, with screenshots kept for the docs and CI."""
 
 from __future__ import annotations
 

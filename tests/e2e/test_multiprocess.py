@@ -70,7 +70,9 @@ async def test_logout_on_one_process_is_pushed_to_a_socket_on_the_other(two_serv
                 f"{first.base_url}/accounts/logout/", data={"csrfmiddlewaretoken": csrf_token(browser)}
             ) as response:
                 assert response.status == 200
-            assert await receive(socket_on_second, within=1) == {"type": "session.ended"}
+            # Nothing was written on this socket, so only the push can end its session: a generous
+            # bound for a loaded machine still proves it.
+            assert await receive(socket_on_second, within=10) == {"type": "session.ended"}
     finally:
         await browser.close()
 

@@ -166,7 +166,9 @@ async def test_logout_over_http_is_pushed_to_the_open_socket(daphne_server):
                 f"{daphne_server.base_url}/accounts/logout/", data={"csrfmiddlewaretoken": csrf_token(writer)}
             ) as response:
                 assert response.status == 200
-            assert await receive(ws, within=1) == {"type": "session.ended"}
+            # Nothing was written on this socket, so only the push can end its session: a generous
+            # bound for a loaded machine still proves it.
+            assert await receive(ws, within=10) == {"type": "session.ended"}
             await ws.send_json({"type": "comment.create", "body": "after logout", "client_id": "late"})
             assert (await receive(ws))["code"] == "login_required"
     finally:

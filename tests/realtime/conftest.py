@@ -40,7 +40,8 @@ class Socket:
         return await self.communicator.connect()
 
     async def disconnect(self) -> None:
-        await self.communicator.disconnect()
+        # A generous bound: on a loaded machine a consumer may take a while to finish its work.
+        await self.communicator.disconnect(timeout=10)
 
     async def send_to(self, **frame) -> None:
         await self.communicator.send_to(**frame)
@@ -48,7 +49,7 @@ class Socket:
     async def send_json_to(self, data) -> None:
         await self.communicator.send_json_to(data)
 
-    async def receive_json_from(self, timeout: float = 1) -> dict:
+    async def receive_json_from(self, timeout: float = 5) -> dict:
         if self.pending:
             return self.pending.pop(0)
         loop = asyncio.get_running_loop()
@@ -107,8 +108,19 @@ class Sockets:
         return socket
 
     async def close_all(self) -> None:
+        """Close every socket even when one of them fails, then report the first failure.
+
+        Stopping at the first failure would leave the other consumers (and their database
+        work) running into the next test, turning one real failure into many unrelated errors.
+        """
+        failures = []
         for socket in self.open:
-            await socket.disconnect()
+            try:
+                await socket.disconnect()
+            except BaseException as error:  # every socket must be closed first
+                failures.append(error)
+        if failures:
+            raise failures[0]
 
 
 @pytest.fixture
@@ -116,5 +128,7 @@ async def sockets(transactional_db):
     """Sockets, and the hub they share; both stopped before the database is emptied."""
     opened = Sockets()
     yield opened
-    await opened.close_all()
-    await stop_hub()
+    try:
+        await opened.close_all()
+    finally:
+        await stop_hub()
