@@ -1,18 +1,21 @@
-"""The per-user comment budget, shared by every transport and every process.
+"""The per-user write budget, shared by every transport and every process.
 
-A fixed window counter in the cache: at most N comments per user in each
-S-second window (BLOG_COMMENT_RATE_LIMIT = "N/S"). With REDIS_URL set the
-cache is Redis, so all server processes spend from the same budget.
+Comments, edits and deletions of one's own comments all spend it. The budget
+BLOG_COMMENT_RATE_LIMIT = "N/S" is N slots of S seconds (blog/slots.py): each
+write holds one slot for S seconds, so no S-second span, wherever it starts,
+holds more than N writes (a sliding window, not one that refills on the
+clock minute). With REDIS_URL set the cache is Redis, so all server
+processes spend from the same budget.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import time
 
 from django.conf import settings
-from django.core.cache import cache
+
+from blog.slots import slot_take, slots_free_in
 
 logger = logging.getLogger(__name__)
 
@@ -25,31 +28,24 @@ class RateLimited(Exception):
         super().__init__(MESSAGE_RATE_LIMITED.format(seconds=retry_after))
 
 
-def comment_budget_spend(*, user_id: int) -> None:
-    """Count one comment against the user's budget, or raise RateLimited."""
+def write_budget_name(user_id: int) -> str:
+    return f"blog:write-budget:{user_id}"
+
+
+def write_budget_spend(*, user_id: int) -> None:
+    """Count one write (comment, edit or deletion) against the user's budget, or raise RateLimited."""
     rate = settings.BLOG_COMMENT_RATE_LIMIT
     if rate is None:
         return
     limit, window_seconds = rate
-    now = time.time()
-    window = int(now // window_seconds)
-    key = f"blog:comment-budget:{user_id}:{window}"
+    name = write_budget_name(user_id)
     try:
-        spent = _spend(key, timeout=window_seconds + 1)
+        if slot_take(name=name, capacity=limit, seconds=window_seconds) is not None:
+            return
+        free_in = slots_free_in(name=name, capacity=limit)
     except Exception:
         # The cache (Redis) is down. A comment is worth more than the flood
         # control: let it through, and say so in the log.
-        logger.warning("comment budget unavailable, allowing the comment user=%s", user_id, exc_info=True)
+        logger.warning("write budget unavailable, allowing the write user=%s", user_id, exc_info=True)
         return
-    if spent > limit:
-        raise RateLimited(retry_after=max(1, math.ceil((window + 1) * window_seconds - now)))
-
-
-def _spend(key: str, timeout: int) -> int:
-    # add() is a no-op when the key exists, so incr() is atomic across processes.
-    cache.add(key, 0, timeout=timeout)
-    try:
-        return cache.incr(key)
-    except ValueError:  # the key expired between add() and incr()
-        cache.set(key, 1, timeout=timeout)
-        return 1
+    raise RateLimited(retry_after=max(1, math.ceil(free_in)))

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from blog.models import Comment, CommentChange, CommentRevision, Post, User
-from blog.rate_limit import comment_budget_spend
-from realtime import broadcast
+from blog import events
+from blog.models import RESUME_LIMIT, Comment, CommentChange, CommentRevision, Post, User
+from blog.rate_limit import write_budget_spend
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +45,7 @@ class CommentPosted:
 
 
 def comment_post(*, post: Post, author: User, body: str, client_id: str | None = None) -> CommentPosted:
-    """Validate and save a comment, then broadcast it once the transaction commits.
+    """Validate and save a comment, then announce it (blog/events.py) once the transaction commits.
 
     Raises LoginRequired, PermissionDenied, ValidationError (with field errors) or RateLimited.
     A client_id the author used before returns that earlier comment instead.
@@ -60,11 +63,13 @@ def comment_post(*, post: Post, author: User, body: str, client_id: str | None =
         if earlier is not None:
             return CommentPosted(comment=earlier, created=False)
 
-    comment_budget_spend(user_id=author.pk)
+    write_budget_spend(user_id=author.pk)
     try:
         with transaction.atomic():
+            # The caller's Post may be stale (a socket opened before an unpublish): ask the row itself.
+            _lock_published_post(post.pk)
             comment.save()
-            transaction.on_commit(partial(broadcast.comment_created, comment), robust=True)
+            transaction.on_commit(partial(events.publish, events.CommentCreated(comment)), robust=True)
     except IntegrityError:
         if comment.client_id is None:
             raise
@@ -77,6 +82,12 @@ def comment_post(*, post: Post, author: User, body: str, client_id: str | None =
     return CommentPosted(comment=comment, created=True)
 
 
+def _lock_published_post(post_id: int) -> None:
+    """Refuse unless the post is published now; the lock keeps an unpublish from committing meanwhile."""
+    if not Post.objects.select_for_update().filter(pk=post_id).published().exists():
+        raise PermissionDenied(MESSAGE_COMMENTS_CLOSED)
+
+
 def _comment_by_client_id(*, author: User, client_id: str, post: Post) -> Comment | None:
     earlier = Comment.objects.select_related("author").filter(author=author, client_id=client_id).first()
     if earlier is not None and earlier.post_id != post.pk:
@@ -85,20 +96,30 @@ def _comment_by_client_id(*, author: User, client_id: str, post: Post) -> Commen
 
 
 def comment_delete(*, comment: Comment, actor: User) -> None:
-    """Delete a comment (its author, or anyone with blog.delete_comment) and tell readers."""
+    """Delete a comment (its author, or anyone with blog.delete_comment) and tell readers.
+
+    Deleting one's own comment spends the write budget (RateLimited past it);
+    a moderator deleting someone else's comment does not.
+    """
     if not actor.is_authenticated:
         raise LoginRequired(MESSAGE_LOGIN_REQUIRED)
     if not (comment.author_id == actor.pk or actor.has_perm("blog.delete_comment")):
         raise PermissionDenied(MESSAGE_NOT_YOUR_COMMENT)
+    if comment.author_id == actor.pk:
+        write_budget_spend(user_id=actor.pk)
     post_id, comment_id = comment.post_id, comment.pk
     with transaction.atomic():
         change = CommentChange.objects.create(post_id=post_id, comment_id=comment_id, kind=CommentChange.Kind.DELETED)
         comment.delete()
-        transaction.on_commit(partial(broadcast.comment_deleted, change), robust=True)
+        transaction.on_commit(partial(events.publish, events.CommentDeleted(change)), robust=True)
 
 
 def comment_edit(*, comment: Comment, actor: User, body: str) -> Comment:
-    """Change a comment's body: its author, within the edit window. The old body is kept."""
+    """Change a comment's body: its author, within the edit window. The old body is kept.
+
+    An edit spends the write budget (RateLimited past it); one that changes
+    nothing saves, broadcasts and spends nothing.
+    """
     if not actor.is_authenticated:
         raise LoginRequired(MESSAGE_LOGIN_REQUIRED)
     if comment.author_id != actor.pk:
@@ -111,14 +132,17 @@ def comment_edit(*, comment: Comment, actor: User, body: str) -> Comment:
     comment.full_clean(exclude=["post", "author", "client_id"], validate_constraints=False)
     if comment.body == previous:
         return comment
+    write_budget_spend(user_id=actor.pk)
     comment.edited = now
     with transaction.atomic():
+        # Comments are closed while the post is unpublished: editing is commenting again.
+        _lock_published_post(comment.post_id)
         CommentRevision.objects.create(comment=comment, body=previous)
         comment.save(update_fields=["body", "edited"])
         change = CommentChange.objects.create(
             post_id=comment.post_id, comment_id=comment.pk, kind=CommentChange.Kind.EDITED
         )
-        transaction.on_commit(partial(broadcast.comment_updated, comment, change), robust=True)
+        transaction.on_commit(partial(events.publish, events.CommentUpdated(comment, change)), robust=True)
     logger.info("comment edited id=%s post=%s author=%s", comment.pk, comment.post_id, actor.pk)
     return comment
 
@@ -151,3 +175,20 @@ def post_publish(*, post: Post, actor: User) -> Post:
 def user_signup(*, username: str, password: str) -> User:
     """Create an ordinary account; the signup form has already checked the password."""
     return User.objects.create_user(username=username, password=password)
+
+
+def comment_changes_prune(*, post_id: int, older_than: datetime) -> tuple[int, int] | None:
+    """Delete the post's changes a resume can no longer need; (how many, up to which id) or None."""
+    newest_first = CommentChange.objects.filter(post_id=post_id).order_by("-id").values_list("id", flat=True)
+    kept = list(newest_first[RESUME_LIMIT - 1 : RESUME_LIMIT])
+    if not kept:
+        return None  # no more than a resume replays anyway
+    old = CommentChange.objects.filter(post_id=post_id, id__lt=kept[0], at__lt=older_than)
+    through = old.aggregate(through=Max("id"))["through"]
+    if through is None:
+        return None
+    with transaction.atomic():
+        # Everything up to `through` goes, so "after the boundary" always means "all still here".
+        count, _ = CommentChange.objects.filter(post_id=post_id, id__lte=through).delete()
+        Post.objects.filter(pk=post_id).update(changes_pruned_through=Greatest("changes_pruned_through", through))
+    return count, through

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from functools import wraps
 
 from asgiref.sync import sync_to_async
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import alogin
@@ -24,11 +24,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from blog import services
+from blog import address_limits, services
 from blog.failures import SERVICE_REFUSALS, Failure, failure_from
 from blog.forms import CommentForm, LoginForm, PostForm, SignupForm
 from blog.models import Comment, Post
-from realtime.broadcast import user_sessions_changed
 
 COMMENT_LIST_LIMIT = 200
 MESSAGE_BAD_AFTER = "after must be a comment id (a whole number)."
@@ -189,6 +188,11 @@ async def comment_refused(
     else:
         form.add_error(None, error if isinstance(error, ValidationError) else failure.message)
         response = await render_post_page(request, post, form, status=failure.http_status)
+    return with_retry_after(response, failure)
+
+
+def with_retry_after(response: HttpResponse, failure: Failure) -> HttpResponse:
+    """A 429 says when to come back, for clients that retry on their own."""
     if failure.code == "rate_limited":
         response["Retry-After"] = str(failure.extra["retry_after"])
     return response
@@ -249,8 +253,10 @@ async def comment_edit(request: HttpRequest, comment_id: int) -> HttpResponse:
 def refused(request: HttpRequest, failure: Failure) -> HttpResponse:
     """A refusal outside the post page: JSON for JSON clients, a short page for browsers."""
     if wants_json(request):
-        return JsonResponse(failure.as_json(), status=failure.http_status)
-    return TemplateResponse(request, "blog/refused.html", {"failure": failure}, status=failure.http_status)
+        response = JsonResponse(failure.as_json(), status=failure.http_status)
+    else:
+        response = TemplateResponse(request, "blog/refused.html", {"failure": failure}, status=failure.http_status)
+    return with_retry_after(response, failure)
 
 
 @require_GET
@@ -270,14 +276,29 @@ async def whoami(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 async def signup(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
-    if request.method == "POST" and await sync_to_async(form.is_valid)():
-        user = await sync_to_async(services.user_signup)(
-            username=form.cleaned_data["username"], password=form.cleaned_data["password1"]
-        )
-        await alogin(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome, {user.get_username()}! You are logged in.")
-        return redirect(settings.LOGIN_REDIRECT_URL)
+    if request.method == "POST":
+        # Held before the form is read, so concurrent signups cannot all see the last free one.
+        try:
+            signup_slot = await address_limits.asignup_slot_take(request)
+        except address_limits.AddressLimited as limited:
+            return address_limited_page(request, "registration/signup_limited.html", limited.retry_after)
+        if await sync_to_async(form.is_valid)():
+            user = await sync_to_async(services.user_signup)(
+                username=form.cleaned_data["username"], password=form.cleaned_data["password1"]
+            )
+            await alogin(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome, {user.get_username()}! You are logged in.")
+            return redirect(settings.LOGIN_REDIRECT_URL)
+        await address_limits.asignup_slot_release(signup_slot)  # no account was created
     return TemplateResponse(request, "registration/signup.html", {"form": form})
+
+
+def address_limited_page(request: HttpRequest, template: str, retry_after: int) -> HttpResponse:
+    """429 for an address over a limit, saying when it may try again."""
+    context = {"retry_at": timezone.now() + timedelta(seconds=retry_after)}
+    response = TemplateResponse(request, template, context, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
 
 
 class LoginView(auth_views.LoginView):
@@ -292,29 +313,18 @@ class LoginView(auth_views.LoginView):
         self.request.session.set_expiry(None if form.cleaned_data["remember_me"] else 0)
         return response
 
-
-class LogoutView(auth_views.LogoutView):
-    """Django's logout view; this session's open sockets hear of it at once."""
-
     def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        user_id = request.user.pk
-        response = super().post(request, *args, **kwargs)
-        if user_id is not None:
-            user_sessions_changed(user_id=user_id, reason="logout")
-        return response
+        # Refused before authenticate(): no password is hashed, and django-axes does not
+        # count the refusal against the username (a user waiting out the pause stays unlocked).
+        if retry_after := address_limits.login_failures_retry_after(request):
+            return self.address_limited(retry_after)
+        return super().post(request, *args, **kwargs)
 
+    def form_invalid(self, form: LoginForm) -> HttpResponse:
+        # The address reached its limit while this login was on its way: LoginAddressGate refused it.
+        if retry_after := getattr(self.request, address_limits.REFUSED_ATTRIBUTE, None):
+            return self.address_limited(retry_after)
+        return super().form_invalid(form)
 
-class PasswordChangeView(auth_views.PasswordChangeView):
-    """Django's password change: every other session of the user ends, and its sockets hear of it."""
-
-    def form_valid(self, form: forms.Form) -> HttpResponse:
-        response = super().form_valid(form)
-        user_sessions_changed(user_id=form.user.pk, reason="password-changed")
-        return response
-
-
-class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
-    def form_valid(self, form: forms.Form) -> HttpResponse:
-        response = super().form_valid(form)
-        user_sessions_changed(user_id=form.user.pk, reason="password-reset")
-        return response
+    def address_limited(self, retry_after: int) -> HttpResponse:
+        return address_limited_page(self.request, "registration/login_address_limited.html", retry_after)

@@ -4,12 +4,13 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from blog import rate_limit, services
+from blog import events, services
 from blog.models import (
     MESSAGE_COMMENT_EMPTY,
     MESSAGE_COMMENT_NUL,
@@ -26,17 +27,18 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def broadcasts(monkeypatch):
-    """Record broadcasts instead of sending them, noting whether the write had committed."""
+    """Record new and deleted comments' events instead of broadcasting them, noting whether the write had committed."""
     sent = []
 
-    def record_created(comment):
-        sent.append(("created", comment.pk, transaction.get_connection().in_atomic_block))
+    def record(event):
+        in_atomic_block = transaction.get_connection().in_atomic_block
+        match event:
+            case events.CommentCreated(comment=comment):
+                sent.append(("created", comment.pk, in_atomic_block))
+            case events.CommentDeleted(change=change):
+                sent.append(("deleted", change.comment_id, in_atomic_block))
 
-    def record_deleted(change):
-        sent.append(("deleted", change.comment_id, transaction.get_connection().in_atomic_block))
-
-    monkeypatch.setattr(services.broadcast, "comment_created", record_created)
-    monkeypatch.setattr(services.broadcast, "comment_deleted", record_deleted)
+    monkeypatch.setattr(events, "_handlers", [record])
     return sent
 
 
@@ -245,11 +247,12 @@ def test_author_edits_within_the_window_and_the_old_body_is_kept(post, reader, b
 @pytest.mark.django_db(transaction=True)
 def test_edit_broadcasts_after_commit(post, reader, monkeypatch):
     sent = []
-    monkeypatch.setattr(
-        services.broadcast,
-        "comment_updated",
-        lambda comment, change: sent.append((comment.body, transaction.get_connection().in_atomic_block)),
-    )
+
+    def record(event):
+        if isinstance(event, events.CommentUpdated):
+            sent.append((event.comment.body, transaction.get_connection().in_atomic_block))
+
+    monkeypatch.setattr(events, "_handlers", [record])
     comment = make_comment(post, reader, body="before")
     services.comment_edit(comment=comment, actor=reader, body="after")
     assert sent == [("after", False)]
@@ -304,7 +307,56 @@ def test_comments_are_still_saved_when_the_budget_store_is_down(post, reader, br
     def cache_down(*args, **kwargs):
         raise ConnectionError("redis is down")
 
-    monkeypatch.setattr(rate_limit.cache, "add", cache_down)
+    monkeypatch.setattr(cache, "get_many", cache_down)
+    monkeypatch.setattr(cache, "add", cache_down)
     services.comment_post(post=post, author=reader, body="1")
     services.comment_post(post=post, author=reader, body="2")
     assert Comment.objects.count() == 2
+
+
+@override_settings(BLOG_COMMENT_RATE_LIMIT=(2, 60))
+def test_edits_spend_the_write_budget(post, reader, broadcasts):
+    comment = make_comment(post, reader, body="one")
+    services.comment_edit(comment=comment, actor=reader, body="two")
+    services.comment_edit(comment=comment, actor=reader, body="three")
+    with pytest.raises(RateLimited):
+        services.comment_edit(comment=comment, actor=reader, body="four")
+    comment.refresh_from_db()
+    assert comment.body == "three" and comment.revisions.count() == 2
+
+
+@override_settings(BLOG_COMMENT_RATE_LIMIT=(1, 60))
+def test_an_edit_that_changes_nothing_spends_nothing(post, reader, broadcasts):
+    comment = make_comment(post, reader, body="same")
+    services.comment_edit(comment=comment, actor=reader, body="same")
+    services.comment_edit(comment=comment, actor=reader, body="changed")
+    comment.refresh_from_db()
+    assert comment.body == "changed"
+
+
+@override_settings(BLOG_COMMENT_RATE_LIMIT=(2, 60))
+def test_comments_edits_and_deletions_share_one_budget(post, reader, broadcasts):
+    posted = services.comment_post(post=post, author=reader, body="one").comment
+    services.comment_edit(comment=posted, actor=reader, body="two")
+    doomed = make_comment(post, reader)
+    with pytest.raises(RateLimited):
+        services.comment_delete(comment=doomed, actor=reader)
+    assert Comment.objects.filter(pk=doomed.pk).exists()
+
+
+@override_settings(BLOG_COMMENT_RATE_LIMIT=(1, 60))
+def test_deleting_ones_own_comments_spends_the_budget(post, reader, broadcasts):
+    first, second = make_comment(post, reader), make_comment(post, reader)
+    services.comment_delete(comment=first, actor=reader)
+    with pytest.raises(RateLimited):
+        services.comment_delete(comment=second, actor=reader)
+    assert list(Comment.objects.values_list("pk", flat=True)) == [second.pk]
+
+
+@override_settings(BLOG_COMMENT_RATE_LIMIT=(1, 60))
+def test_a_moderator_deleting_others_comments_is_not_limited(post, reader, editor, broadcasts):
+    for comment in [make_comment(post, reader) for _ in range(3)]:
+        services.comment_delete(comment=comment, actor=editor)
+    assert not Comment.objects.exists()
+    # ...and their own budget is untouched.
+    services.comment_post(post=post, author=editor, body="Still free to comment")

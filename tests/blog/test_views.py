@@ -180,6 +180,41 @@ def test_comment_over_the_rate_limit_gets_429(reader_client, post):
     assert "commenting too fast" in html.content.decode()
 
 
+@override_settings(BLOG_COMMENT_RATE_LIMIT=(1, 60))
+def test_an_edit_over_the_budget_gets_429_with_retry_after(reader_client, post, reader):
+    comment = make_comment(post, reader, body="one")
+    edit_url = reverse("blog:comment_edit", args=[comment.pk])
+    assert reader_client.post(edit_url, {"body": "two"}, **JSON).status_code == 200
+    response = reader_client.post(edit_url, {"body": "three"}, **JSON)
+    assert (response.status_code, response.json()["code"]) == (429, "rate_limited")
+    assert 1 <= int(response["Retry-After"]) == response.json()["retry_after"] <= 60
+    html = reader_client.post(edit_url, {"body": "three"})
+    assert html.status_code == 429 and 1 <= int(html["Retry-After"]) <= 60
+    assert "commenting too fast" in html.content.decode()
+    comment.refresh_from_db()
+    assert comment.body == "two"
+
+
+@override_settings(BLOG_COMMENT_RATE_LIMIT=(1, 60))
+def test_a_deletion_over_the_budget_gets_429_with_retry_after(reader_client, post, reader):
+    first, second = make_comment(post, reader), make_comment(post, reader)
+    assert reader_client.post(reverse("blog:comment_delete", args=[first.pk]), **JSON).status_code == 200
+    response = reader_client.post(reverse("blog:comment_delete", args=[second.pk]), **JSON)
+    assert (response.status_code, response.json()["code"]) == (429, "rate_limited")
+    assert 1 <= int(response["Retry-After"]) <= 60
+    html = reader_client.post(reverse("blog:comment_delete", args=[second.pk]))
+    assert html.status_code == 429 and 1 <= int(html["Retry-After"]) <= 60
+    assert Comment.objects.filter(pk=second.pk).exists()
+
+
+@override_settings(BLOG_COMMENT_RATE_LIMIT=(1, 60))
+def test_a_moderator_deletes_others_comments_over_http_without_limit(client, post, reader, editor):
+    client.force_login(editor)
+    for comment in [make_comment(post, reader) for _ in range(3)]:
+        assert client.post(reverse("blog:comment_delete", args=[comment.pk]), **JSON).status_code == 200
+    assert not Comment.objects.exists()
+
+
 def test_comment_post_without_csrf_token_is_refused(post, reader):
     client = Client(enforce_csrf_checks=True)
     client.force_login(reader)
