@@ -12,15 +12,8 @@ urlpatterns = [
     path("favicon.ico", blog_views.favicon),
     path("healthz", healthz, name="healthz"),
     path("blog/", include("blog.urls")),
-    # Our auth views first, so they shadow their namesakes in django.contrib.auth.urls.
+    # Our login view first, so it shadows its namesake in django.contrib.auth.urls.
     path("accounts/login/", blog_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", blog_views.LogoutView.as_view(), name="logout"),
-    path("accounts/password_change/", blog_views.PasswordChangeView.as_view(), name="password_change"),
-    path(
-        "accounts/reset/<uidb64>/<token>/",
-        blog_views.PasswordResetConfirmView.as_view(),
-        name="password_reset_confirm",
-    ),
     path("accounts/signup/", blog_views.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

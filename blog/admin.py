@@ -3,27 +3,14 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 
 from blog import services
 from blog.models import Comment, CommentRevision, Post, User
-from realtime.broadcast import user_sessions_changed
 
-
-@admin.register(User)
-class BlogUserAdmin(UserAdmin):
-    """Django's user admin; deactivating a user or setting their password ends their open sockets' sessions."""
-
-    def save_model(self, request: HttpRequest, obj: User, form: object, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        if change and not obj.is_active:
-            user_sessions_changed(user_id=obj.pk, reason="deactivated")
-
-    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
-        response = super().user_change_password(request, id, form_url)
-        if request.method == "POST" and response.status_code == 302:
-            user_sessions_changed(user_id=int(id), reason="password-set-by-admin")
-        return response
+# Django's own user admin. Deactivating a user or setting a password here ends
+# their open sockets' sessions through blog/receivers.py, as from any other path.
+admin.site.register(User, UserAdmin)
 
 
 @admin.register(Post)

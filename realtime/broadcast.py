@@ -1,4 +1,4 @@
-"""Group names, and the one place that turns a saved comment into a frame and sends it.
+"""Group names, and the one place that turns the blog's events into frames and sends them.
 
 Each frame is encoded to JSON once here, not once per reader. The groups'
 members are server processes (see realtime/hub.py), which forward the text
@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+
+from blog import events
 
 if TYPE_CHECKING:
     from blog.models import Comment, CommentChange
@@ -94,6 +96,26 @@ def resync_event() -> dict[str, object]:
 def user_sessions_changed(*, user_id: int, reason: str) -> None:
     """Ask every socket of this user to re-check its session (after a logout or password change)."""
     _group_send({"type": "session.check", "group": user_group_name(user_id), "reason": reason})
+
+
+def post_changed(post_id: int) -> None:
+    """Ask every socket of the post to re-check that its user may still see it."""
+    _group_send({"type": "post.changed", "group": post_group_name(post_id), "post": post_id})
+
+
+def send_event(event: events.Event) -> None:
+    """The blog's events, as broadcasts (subscribed in realtime/apps.py)."""
+    match event:
+        case events.CommentCreated(comment=comment):
+            comment_created(comment)
+        case events.CommentUpdated(comment=comment, change=change):
+            comment_updated(comment, change)
+        case events.CommentDeleted(change=change):
+            comment_deleted(change)
+        case events.PostChanged(post_id=post_id):
+            post_changed(post_id)
+        case events.UserSessionsChanged(user_id=user_id, reason=reason):
+            user_sessions_changed(user_id=user_id, reason=reason)
 
 
 def _group_send(event: dict[str, object]) -> None:

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
-from blog import services
+from blog import events, services
 from blog.models import Comment, Post
 from tests.factories import make_comment, make_user
 
@@ -21,6 +23,11 @@ def staff_writer(db):
     return user
 
 
+def record_deleted(deleted: list[int], event: events.Event) -> None:
+    if isinstance(event, events.CommentDeleted):
+        deleted.append(event.change.comment_id)
+
+
 def _permissions(*codenames):
     from django.contrib.auth.models import Permission
 
@@ -31,7 +38,7 @@ def test_admin_comment_delete_goes_through_the_service(
     client, staff_editor, post, reader, monkeypatch, django_capture_on_commit_callbacks
 ):
     deleted = []
-    monkeypatch.setattr(services.broadcast, "comment_deleted", lambda change: deleted.append(change.comment_id))
+    monkeypatch.setattr(events, "_handlers", [partial(record_deleted, deleted)])
     comment = make_comment(post, reader)
     client.force_login(staff_editor)
     with django_capture_on_commit_callbacks(execute=True):
@@ -45,7 +52,7 @@ def test_admin_bulk_comment_delete_tells_readers_of_each(
     client, staff_editor, post, reader, monkeypatch, django_capture_on_commit_callbacks
 ):
     deleted = []
-    monkeypatch.setattr(services.broadcast, "comment_deleted", lambda change: deleted.append(change.comment_id))
+    monkeypatch.setattr(events, "_handlers", [partial(record_deleted, deleted)])
     comments = [make_comment(post, reader) for _ in range(2)]
     client.force_login(staff_editor)
     with django_capture_on_commit_callbacks(execute=True):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from blog import services
 from blog.models import Comment, CommentChange
-from realtime import hub
+from realtime import broadcast, hub
 from realtime.consumers import MESSAGE_ID_NOT_NUMBER, MESSAGE_NO_SUCH_COMMENT
 from tests.factories import make_comment, make_post
 
@@ -117,7 +117,7 @@ async def test_a_comment_of_another_post_cannot_be_touched_from_this_socket(sock
 
 
 async def test_a_reconnecting_reader_gets_the_edits_and_deletions_it_missed(sockets, post, reader, monkeypatch):
-    monkeypatch.setattr(services.broadcast, "_group_send", lambda event: None)  # nobody hears them live
+    monkeypatch.setattr(broadcast, "_group_send", lambda event: None)  # nobody hears them live
     kept = await comment_by(post, reader, body="kept")
     removed = await comment_by(post, reader, body="removed")
     removed_id = removed.pk  # Django clears pk on delete
@@ -144,7 +144,7 @@ async def test_a_deletion_the_layer_lost_reaches_readers_from_the_database(socke
     comment = await comment_by(post, reader)
     comment_id = comment.pk
     socket, _ = await sockets.connect(post.pk)
-    monkeypatch.setattr(services.broadcast, "_group_send", lambda event: None)  # the broadcast is lost
+    monkeypatch.setattr(broadcast, "_group_send", lambda event: None)  # the broadcast is lost
     await sync_to_async(services.comment_delete)(comment=comment, actor=reader)
     deleted = await socket.receive_json_from(timeout=2)
     assert (deleted["type"], deleted["id"]) == ("comment.deleted", comment_id)

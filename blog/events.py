@@ -1,0 +1,72 @@
+"""What the blog announces after a commit, without knowing who listens.
+
+Services and receivers publish these events; realtime/ subscribes at start-up
+and turns them into broadcasts (realtime/apps.py). So the domain never imports
+the transport, and a test or another transport can subscribe the same way.
+A handler that fails is logged and skipped: the change is already saved, and
+telling listeners about it must not turn it into an error for its author.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from blog.models import Comment, CommentChange
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CommentCreated:
+    comment: Comment  # its author loaded
+
+
+@dataclass(frozen=True)
+class CommentUpdated:
+    comment: Comment
+    change: CommentChange
+
+
+@dataclass(frozen=True)
+class CommentDeleted:
+    change: CommentChange
+
+
+@dataclass(frozen=True)
+class PostChanged:
+    """A post was saved or deleted: who may read it, or comment on it, may have changed."""
+
+    post_id: int
+
+
+@dataclass(frozen=True)
+class UserSessionsChanged:
+    """Some of this user's sessions may have ended (logout, new password, deactivation, deletion)."""
+
+    user_id: int
+    reason: str
+
+
+type Event = CommentCreated | CommentUpdated | CommentDeleted | PostChanged | UserSessionsChanged
+type Handler = Callable[[Event], None]
+
+_handlers: list[Handler] = []
+
+
+def subscribe(handler: Handler) -> None:
+    if handler not in _handlers:
+        _handlers.append(handler)
+
+
+def publish(event: Event) -> None:
+    """Hand the event to every handler; call it after the commit (transaction.on_commit)."""
+    for handler in tuple(_handlers):
+        try:
+            handler(event)
+        except Exception:
+            name = getattr(handler, "__qualname__", repr(handler))
+            logger.exception("event handler failed event=%s handler=%s", type(event).__name__, name)
