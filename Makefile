@@ -9,7 +9,7 @@ PORT ?= 8000
 # As DAPHNE_FLAGS in tests/processes.py: the app's frame limit, and a keepalive ping a minute.
 DAPHNE_FLAGS := --websocket-max-message-size 65536 --ping-interval 60
 
-.PHONY: run test lint chromium bench
+.PHONY: run test lint chromium system-packages bench
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "asgi_blog needs Python 3.12 or newer (Django 6.1); found " + sys.version.split()[0])'
@@ -35,6 +35,7 @@ run: $(VENV)/.runtime-installed
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # The browser tests drive Debian's Chromium (test tools cannot download their own browser here).
 chromium:
@@ -47,7 +48,22 @@ chromium:
 	  fi; \
 	}
 
-test: lint chromium
+# The end-to-end tests run Redis (several processes) and nginx (the deploy recipe, deploy/nginx/).
+# nginx lives in /usr/sbin, which is not on every user's PATH.
+system-packages:
+	@missing=""; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	PATH="$$PATH:/usr/sbin:/sbin" command -v nginx >/dev/null 2>&1 || missing="$$missing nginx-light"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing$$missing for the end-to-end tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "The end-to-end tests need:$$missing (sudo apt-get install$$missing)" >&2; exit 1; \
+	  fi; \
+	fi
+
+test: lint chromium system-packages
 	$(BIN)/pytest
 
 $(VENV)/.bench-installed: requirements.txt requirements-dev.txt requirements-bench.txt | $(BIN)/python

@@ -1,8 +1,11 @@
 """ASGI entry point: HTTP goes to Django, WebSockets to the Channels router.
 
-The WebSocket side reads the same Django session as HTTP (a fallback-aware
-version of Channels' AuthMiddlewareStack) and accepts only origins in
-ALLOWED_HOSTS (Channels' AllowedHostsOriginValidator, logging refusals).
+Both first pass through TrustedProxyMiddleware, which takes the client address
+and scheme from a proxy listed in BLOG_TRUSTED_PROXIES (and from no one else),
+so pages, django-axes, the comment limits and the socket see the same address.
+The WebSocket side accepts only the site's own origin (or CSRF_TRUSTED_ORIGINS),
+logging refusals, and reads the same Django session as HTTP (a fallback-aware
+version of Channels' AuthMiddlewareStack).
 """
 
 import gc
@@ -16,9 +19,14 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from asgi_blog.proxy import TrustedProxyMiddleware  # noqa: E402
+from asgi_blog.startup import require_collected_static_files  # noqa: E402
 from realtime.auth import SessionAuthMiddlewareStack  # noqa: E402
-from realtime.origin import AllowedHostsOriginValidator  # noqa: E402
+from realtime.origin import SiteOriginValidator  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
+
+# With debug off and no `collectstatic`, stop here with a message rather than answer 500 on every page.
+require_collected_static_files()
 
 # Everything loaded so far lives as long as the process: keep it out of the garbage
 # collector's full passes, which otherwise pause every socket of a busy server.
@@ -28,9 +36,11 @@ gc.freeze()
 # whose full pass over 10,000 open sockets takes about a second (bench/RESULTS.md).
 gc.set_threshold(10_000, 10, 10)
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(SessionAuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
-    }
+application = TrustedProxyMiddleware(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            "websocket": SiteOriginValidator(SessionAuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        }
+    )
 )

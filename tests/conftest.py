@@ -19,6 +19,16 @@ def pytest_configure() -> None:
         redis.Redis.from_url(redis_url).flushdb()
 
 
+# In-process tests only need static URLs, not the manifest `collectstatic` writes. Set here, at
+# import, because conftest files below this one import asgi_blog.asgi, whose start-up check asks
+# for that manifest. The end-to-end servers are processes of their own: they collect and use
+# the real storage.
+settings.STORAGES = {
+    **settings.STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+
 PRODUCTION_PASSWORD_HASHERS = list(settings.PASSWORD_HASHERS)
 
 
@@ -26,16 +36,6 @@ PRODUCTION_PASSWORD_HASHERS = list(settings.PASSWORD_HASHERS)
 def fast_password_hashing(settings):
     """Argon2 is slow by design; tests that are about hashing ask for it back."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def static_files_without_collectstatic(settings):
-    """The manifest storage needs collectstatic; in-process tests only need the URLs.
-    The end-to-end servers run collectstatic and use the real storage."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
 
 
 @pytest.fixture

@@ -24,7 +24,8 @@ STARTUP_SECONDS = 30
 MAX_MESSAGE_BYTES = 65536
 # How daphne is run everywhere (Makefile, deploy/, the benchmark): the frame limit matches the
 # app's, and a keepalive ping a minute (not daphne's 20 s), which at 10,000 idle sockets is
-# the difference between about 7% and 3% of a core.
+# the difference between about 7% and 3% of a core. Never --proxy-headers: daphne would take
+# the first X-Forwarded-For entry, which the client writes (asgi_blog/proxy.py reads proxies).
 DAPHNE_FLAGS = ["--websocket-max-message-size", str(MAX_MESSAGE_BYTES), "--ping-interval", "60"]
 
 

@@ -75,9 +75,28 @@ def test_deployment_checks_fail_without_https_settings():
     assert "SESSION_COOKIE_SECURE" in result.stderr
 
 
-def test_proxy_ssl_header_is_trusted_only_when_configured():
-    script = "from django.conf import settings; print(settings.SECURE_PROXY_SSL_HEADER)"
-    untrusted = manage("shell", "--no-imports", "-c", script, **PRODUCTION)
-    trusted = manage("shell", "--no-imports", "-c", script, DJANGO_TRUST_X_FORWARDED_PROTO="1", **PRODUCTION)
-    assert untrusted.stdout.strip() == "None"
-    assert trusted.stdout.strip() == "('HTTP_X_FORWARDED_PROTO', 'https')"
+def setting_values(*names: str, **env: str) -> list[str]:
+    script = "from django.conf import settings; " + "; ".join(f"print(settings.{name})" for name in names)
+    result = manage("shell", "--no-imports", "-c", script, **PRODUCTION, **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def test_no_proxy_is_trusted_by_default():
+    assert setting_values("BLOG_TRUSTED_PROXIES", "CSRF_TRUSTED_ORIGINS") == ["[]", "[]"]
+
+
+def test_trusted_proxies_and_origins_come_from_the_environment():
+    values = setting_values(
+        "BLOG_TRUSTED_PROXIES",
+        "CSRF_TRUSTED_ORIGINS",
+        BLOG_TRUSTED_PROXIES="127.0.0.1, ::1",
+        DJANGO_CSRF_TRUSTED_ORIGINS="https://blog.example.com",
+    )
+    assert values == ["['127.0.0.1', '::1']", "['https://blog.example.com']"]
+
+
+def test_forwarded_proto_is_left_to_the_trusted_proxy_middleware():
+    """Django's own header check would believe X-Forwarded-Proto from any peer; the scope's scheme is set
+    by asgi_blog/proxy.py from trusted proxies only. The old variable no longer turns it on."""
+    assert setting_values("SECURE_PROXY_SSL_HEADER", DJANGO_TRUST_X_FORWARDED_PROTO="1") == ["None"]

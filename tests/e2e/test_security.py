@@ -17,7 +17,8 @@ from tests.e2e.conftest import (
     receive,
 )
 
-HTTPS_BEHIND_PROXY = {"DJANGO_HTTPS": "1", "DJANGO_TRUST_X_FORWARDED_PROTO": "1"}
+# The tests' client connects from 127.0.0.1, so it plays the proxy (nginx on the same machine).
+HTTPS_BEHIND_PROXY = {"DJANGO_HTTPS": "1", "BLOG_TRUSTED_PROXIES": "127.0.0.1"}
 
 
 def cookie_attributes(response: aiohttp.ClientResponse, name: str) -> set[str]:
@@ -78,8 +79,9 @@ async def test_plain_http_is_redirected_to_https(start_daphne):
         assert r.headers["Location"] == f"https://127.0.0.1:{server.port}/blog/"
 
 
-async def test_forwarded_proto_is_not_believed_unless_a_trusted_proxy_is_configured(start_daphne):
-    server = start_daphne(DJANGO_HTTPS="1")
+@pytest.mark.parametrize("trusted_proxies", ["", "192.0.2.1"], ids=["no-proxy", "another-proxy"])
+async def test_forwarded_proto_is_not_believed_unless_the_peer_is_a_trusted_proxy(start_daphne, trusted_proxies):
+    server = start_daphne(DJANGO_HTTPS="1", BLOG_TRUSTED_PROXIES=trusted_proxies)
     async with (
         aiohttp.ClientSession(headers={"X-Forwarded-Proto": "https"}) as client,
         client.get(f"{server.base_url}/blog/", allow_redirects=False) as response,
@@ -88,7 +90,7 @@ async def test_forwarded_proto_is_not_believed_unless_a_trusted_proxy_is_configu
 
 
 async def login_attempt(server, username: str, password: str, address: str) -> int:
-    """One login through the form, as if from `address` (what a proxy would say); the status."""
+    """One login through the form with `address` as X-Forwarded-For (what a proxy would write); the status."""
     forwarded = {"X-Forwarded-For": address}
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), headers=forwarded) as client:
         async with client.get(f"{server.base_url}/accounts/login/"):
@@ -106,25 +108,38 @@ async def logged_in_status(server, username: str, address: str) -> int:
     return await login_attempt(server, username, DEMO_PASSWORD, address)
 
 
-async def test_behind_a_proxy_the_real_client_address_is_locked_out(start_daphne, server_env):
+async def test_behind_a_trusted_proxy_the_address_it_wrote_is_locked_out(start_daphne, server_env):
+    """nginx appends the address it saw to whatever the client sent: only that last entry counts."""
     username = create_account(server_env, "proxied-target")
-    server = start_daphne(extra_args=["--proxy-headers"])
-    assert await failed_logins(server, username, 5, address="203.0.113.10") == [200, 200, 200, 200, 429]
+    server = start_daphne(BLOG_TRUSTED_PROXIES="127.0.0.1")
+    statuses = [
+        await login_attempt(server, username, "wrong", address=f"198.51.100.{n}, 203.0.113.10") for n in range(5)
+    ]
+    assert statuses == [200, 200, 200, 200, 429]
 
-    locked = await logged_in_status(server, username, address="203.0.113.10")
+    forged_first = await logged_in_status(server, username, address="198.51.100.2, 127.0.0.1, 203.0.113.10")
     other_address = await logged_in_status(server, username, address="203.0.113.11")
-    assert (locked, other_address) == (429, 302)
+    assert (forged_first, other_address) == (429, 302)
 
 
-async def test_without_proxy_headers_a_forged_forwarded_for_does_not_escape_the_lockout(start_daphne, server_env):
+async def test_without_a_trusted_proxy_a_forged_forwarded_for_does_not_escape_the_lockout(start_daphne, server_env):
     username = create_account(server_env, "direct-target")
-    server = start_daphne()
+    server = start_daphne(BLOG_TRUSTED_PROXIES="")
     statuses = [
         *await failed_logins(server, username, 3, address="198.51.100.1"),
-        *await failed_logins(server, username, 2, address="198.51.100.2"),
+        *await failed_logins(server, username, 2, address="198.51.100.2, 127.0.0.1"),
     ]
     assert statuses[-1] == 429
     assert await logged_in_status(server, username, address="198.51.100.3") == 429
+
+
+async def test_a_forged_forwarded_for_from_an_untrusted_peer_does_not_escape_the_lockout(start_daphne, server_env):
+    """A proxy is configured, but not at the address this client connects from."""
+    username = create_account(server_env, "untrusted-peer-target")
+    server = start_daphne(BLOG_TRUSTED_PROXIES="192.0.2.1")
+    statuses = [await login_attempt(server, username, "wrong", address=f"198.51.100.{n}") for n in range(5)]
+    assert statuses[-1] == 429
+    assert await logged_in_status(server, username, address="198.51.100.9") == 429
 
 
 async def test_oversized_frame_closes_only_that_socket(daphne_server):
