@@ -7,6 +7,7 @@ import logging
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from channels_redis.core import RedisChannelLayer
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -23,8 +24,16 @@ def database_answers() -> None:
 
 
 async def channel_layer_answers() -> None:
-    """A message through the layer and back: Redis (or the in-process layer) is up."""
+    """Redis answers a PING; the in-process layer passes a message through and back.
+
+    Not a message through Redis and back: channels-redis lets one coroutine at a time read a
+    process's channels, and the hub is always reading, so a second reader here timed out
+    once any socket was open, and the check reported a healthy Redis as down.
+    """
     layer = get_channel_layer()
+    if isinstance(layer, RedisChannelLayer):
+        await layer.connection(0).ping()
+        return
     channel = await layer.new_channel("healthz")
     await layer.send(channel, {"type": "healthz"})
     await layer.receive(channel)

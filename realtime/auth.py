@@ -14,6 +14,7 @@ from __future__ import annotations
 from importlib import import_module
 
 from channels.auth import AuthMiddleware
+from channels.db import aclose_old_connections
 from channels.sessions import CookieMiddleware, SessionMiddleware
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model, load_backend
@@ -26,6 +27,9 @@ from blog.models import User
 
 async def session_user(session: SessionBase) -> User | AnonymousUser:
     """The user a session names, or AnonymousUser; never modifies the session."""
+    # Called before any consumer handler (the handshake) and from background session checks,
+    # where Channels does not drop a connection that died with a database restart.
+    await aclose_old_connections()
     user_id = get_user_model()._meta.pk.to_python(await session.aget(SESSION_KEY))
     backend_path = await session.aget(BACKEND_SESSION_KEY)
     if user_id is None or backend_path not in settings.AUTHENTICATION_BACKENDS:

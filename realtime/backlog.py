@@ -1,16 +1,17 @@
 """What a reader missed, read from the database: new comments, and edits and deletions.
 
 The socket's replay (?after=, ?changes_after=) and the hub's check against the
-database both use these, so the two agree on what "missed" means.
+database both use these, so the two agree on what "missed" means. Old changes
+are pruned (manage.py prune_comment_changes): a reader who last saw a change
+from before what was pruned is told to resync, never handed the rest with a gap.
 """
 
 from __future__ import annotations
 
-from blog.models import Comment, CommentChange
+from blog.models import RESUME_LIMIT, Comment, CommentChange, Post
 from realtime import broadcast
 
-# A reader further behind than this reloads the list over HTTP instead.
-BACKLOG_LIMIT = 200
+BACKLOG_LIMIT = RESUME_LIMIT
 
 
 async def comments_after(post_id: int, after: int) -> list[dict] | None:
@@ -23,10 +24,14 @@ async def comments_after(post_id: int, after: int) -> list[dict] | None:
 
 
 async def changes_after(post_id: int, after: int) -> list[dict] | None:
-    """comment.updated and comment.deleted events for changes newer than `after`; None when too many."""
+    """comment.updated and comment.deleted events for changes newer than `after`; None when too many,
+    or when some of them were pruned."""
     newer = CommentChange.objects.filter(post_id=post_id, id__gt=after).order_by("id")[: BACKLOG_LIMIT + 1]
     changes = [change async for change in newer]
     if len(changes) > BACKLOG_LIMIT:
+        return None
+    # Read after the changes: a prune committed in between has raised the boundary by now.
+    if after < await changes_pruned_through(post_id):
         return None
     edited = {change.comment_id for change in changes if change.kind == CommentChange.Kind.EDITED}
     current = {comment.pk: comment async for comment in Comment.objects.filter(pk__in=edited).select_related("author")}
@@ -37,3 +42,8 @@ async def changes_after(post_id: int, after: int) -> list[dict] | None:
         elif change.comment_id in current:  # else deleted since: a later change says so
             events.append(broadcast.comment_updated_event(current[change.comment_id], change))
     return events
+
+
+async def changes_pruned_through(post_id: int) -> int:
+    pruned = Post.objects.filter(pk=post_id).values_list("changes_pruned_through", flat=True)
+    return await pruned.afirst() or 0

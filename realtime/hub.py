@@ -10,8 +10,10 @@ nobody: daphne buffers what it has not read yet.
 The channel layer delivers at most once, so the hub also keeps its sockets
 true to the database:
 - every few seconds it compares the newest comment id of each of its posts
-  with the database and hands on anything the layer lost (a full channel,
-  Redis down or restarted, a broadcast that failed);
+  with the database (one index lookup per post) and hands on anything the
+  layer lost (a full channel, Redis down or restarted, a broadcast that
+  failed); it runs outside any request or handler, so it drops a database
+  connection that died (a PostgreSQL restart) itself;
 - it re-joins its groups when Redis restarts (it forgets them) and every
   REJOIN_SECONDS in any case.
 """
@@ -25,9 +27,11 @@ import weakref
 from collections import defaultdict
 from typing import Protocol
 
+from asgiref.sync import sync_to_async
 from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
-from django.db.models import Max
+from django.db import close_old_connections
+from django.db.models import QuerySet
 
 from blog.models import Comment, CommentChange
 from realtime import backlog, broadcast
@@ -96,8 +100,7 @@ class Hub:
         await self.group_add(group)
         if post_id is not None:
             for kind, model, _ in TRACKED:
-                newest = await model.objects.filter(post_id=post_id).aaggregate(newest=Max("id"))
-                self.newest[kind].setdefault(post_id, newest["newest"] or 0)
+                self.newest[kind].setdefault(post_id, await newest_id(model, post_id))
 
     async def leave(self, group: str, listener: Listener) -> None:
         members = self.listeners.get(group)
@@ -185,6 +188,10 @@ class Hub:
         while True:
             await asyncio.sleep(CHECK_SECONDS)
             try:
+                # No request or consumer handler wraps this loop, so nothing else drops its
+                # connection when the database restarts or a query fails: without this, every
+                # later check would fail on the dead connection.
+                await sync_to_async(close_old_connections)()
                 if self.redis_watch is not None and await self.redis_watch.restarted():
                     logger.warning("redis restarted or came back: re-joining %d groups", len(self.listeners))
                     self.rejoin_needed = True
@@ -215,9 +222,7 @@ class Hub:
         if not post_ids:
             return
         for kind, model, read_missed in TRACKED:
-            rows = model.objects.filter(post_id__in=post_ids).values("post_id").annotate(newest=Max("id"))
-            async for row in rows:
-                post_id, newest = row["post_id"], row["newest"]
+            for post_id, newest in (await sync_to_async(newest_ids)(model, post_ids)).items():
                 known = self.newest[kind].get(post_id, 0)
                 if newest <= known:
                     continue
@@ -230,6 +235,21 @@ class Hub:
                 for event in events or ():
                     await self.dispatch(event)
                 self.saw(post_id, kind, newest)
+
+
+def newest_query(model: type[Comment | CommentChange], post_id: int) -> QuerySet:
+    # A backward scan of the (post, id) index that stops at the first row. A GROUP BY
+    # post_id over several posts instead reads every row those posts have.
+    return model.objects.filter(post_id=post_id).order_by("-id").values_list("id", flat=True)
+
+
+async def newest_id(model: type[Comment | CommentChange], post_id: int) -> int:
+    return await newest_query(model, post_id).afirst() or 0
+
+
+def newest_ids(model: type[Comment | CommentChange], post_ids: list[int]) -> dict[int, int]:
+    """The newest id of each post's rows: one index lookup per post, in one trip to the ORM's thread."""
+    return {post_id: newest_query(model, post_id).first() or 0 for post_id in post_ids}
 
 
 class RedisRestartWatch:

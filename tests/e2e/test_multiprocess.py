@@ -77,6 +77,30 @@ async def test_logout_on_one_process_is_pushed_to_a_socket_on_the_other(two_serv
         await browser.close()
 
 
+async def test_deactivation_in_a_shell_is_pushed_to_a_socket_on_a_server(two_servers, server_env):
+    """A plain save in a third process (manage.py shell) reaches a reading socket on the second server."""
+    first, second = two_servers
+    post_id = await first_published_post_id(first)
+    username = create_account(server_env, "deactivated-reader")
+    browser = await logged_in_session(first, username)
+    script = (
+        "from blog.models import User; "
+        f"user = User.objects.get(username={username!r}); "
+        "user.is_active = False; "
+        "user.save()"
+    )
+    try:
+        async with browser.ws_connect(
+            second.ws_url(f"/ws/posts/{post_id}/comments/"), origin=second.origin
+        ) as socket_on_second:
+            assert (await receive(socket_on_second))["user"] == username
+            # The shell shares the servers' database and Redis (REDIS_URL is in their environment).
+            await asyncio.to_thread(first.manage, "shell", "--no-imports", "-c", script)
+            assert await receive(socket_on_second, within=10) == {"type": "session.ended"}
+    finally:
+        await browser.close()
+
+
 async def presence_frames_until(ws, readers: int, within: float = 10) -> None:
     async with asyncio.timeout(within):
         while True:
@@ -134,3 +158,19 @@ async def test_fan_out_gives_every_reader_on_both_processes_each_comment_once_an
                 await reader.close()
     finally:
         await writer.close()
+
+
+async def test_the_health_check_stays_green_on_redis_while_readers_are_connected(two_servers):
+    """The hub is always reading the process's channels; the check must not queue behind it."""
+    first, _ = two_servers
+    post_id = await first_published_post_id(first)
+    async with (
+        aiohttp.ClientSession() as client,
+        client.ws_connect(first.ws_url(f"/ws/posts/{post_id}/comments/"), origin=first.origin) as reader,
+    ):
+        await receive(reader)
+        statuses = []
+        for _ in range(3):
+            async with client.get(f"{first.base_url}/healthz") as response:
+                statuses.append((response.status, await response.json()))
+    assert statuses == [(200, {"database": "ok", "channel_layer": "ok"})] * 3

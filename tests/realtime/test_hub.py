@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from blog.models import CommentChange
 from realtime import broadcast, hub, presence
 from realtime.consumers import CommentConsumer
 from tests.factories import make_comment, make_post
@@ -106,3 +110,34 @@ async def test_presence_adds_up_the_reports_of_other_processes(sockets, post, mo
     await layer.group_send(group, report)
     assert await socket.receive_nothing(timeout=0.4)  # collects the presence frames
     assert socket.presence[-1] == {"type": "presence", "readers": 5}
+
+
+class SilentListener:
+    async def deliver(self, event: dict) -> None:
+        pass
+
+
+def test_the_database_check_is_one_index_lookup_per_post_not_a_group_by(author, reader):
+    """A GROUP BY post_id over the watched posts reads every row they have, at every check."""
+    posts = [make_post(author) for _ in range(3)]
+    watcher = hub.Hub(get_channel_layer())
+    for post in posts:
+        make_comment(post, reader)
+        CommentChange.objects.create(post=post, comment_id=1, kind=CommentChange.Kind.DELETED)
+        watcher.listeners[broadcast.post_group_name(post.pk)].add(SilentListener())
+        # Nothing missed: the queries captured are the check itself.
+        watcher.newest["comment"][post.pk] = watcher.newest["change"][post.pk] = 10**9
+
+    with CaptureQueriesContext(connection) as captured:
+        async_to_sync(watcher.catch_up)()
+
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert not [sql for sql in statements if "GROUP BY" in sql.upper()], statements
+    lookups = sorted((re.search(r'FROM "(\w+)"', sql)[1], post_filter(sql)) for sql in statements)
+    expected = sorted((table, f"= {post.pk}") for table in ("blog_comment", "blog_commentchange") for post in posts)
+    assert lookups == expected, statements
+
+
+def post_filter(sql: str) -> str:
+    """How the statement picks posts: "= 7" for one post, "IN (7, 8)" for several."""
+    return re.search(r'"post_id" (= \d+|IN \([^)]*\))', sql)[1]
