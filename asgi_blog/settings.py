@@ -2,7 +2,7 @@
 
 Every variable has a safe default for local development; production needs
 only DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL and REDIS_URL
-(and DJANGO_HTTPS=1 when served over HTTPS). The README lists them all.
+(and DJANGO_HTTPS=1 when served over HTTPS). docs/configuration.md lists them all.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-def parse_rate(value: str) -> tuple[int, int] | None:
-    """Parse "N/S" (N comments per S seconds); "0" or "" turns the limit off."""
+def parse_rate(value: str, setting: str = "BLOG_COMMENT_RATE_LIMIT") -> tuple[int, int] | None:
+    """Parse "N/S" (N per S seconds) for the named setting; "0" or "" turns the limit off."""
     value = value.strip()
     if value in {"", "0"}:
         return None
@@ -35,12 +35,14 @@ def parse_rate(value: str) -> tuple[int, int] | None:
         count, _, seconds = value.partition("/")
         rate = int(count), int(seconds)
     except ValueError:
-        raise ImproperlyConfigured(
-            f"BLOG_COMMENT_RATE_LIMIT must look like 10/60 (N per S seconds) or 0, not {value!r}."
-        ) from None
+        raise ImproperlyConfigured(f"{setting} must look like 10/60 (N per S seconds) or 0, not {value!r}.") from None
     if rate[0] < 1 or rate[1] < 1:
-        raise ImproperlyConfigured("BLOG_COMMENT_RATE_LIMIT needs N >= 1 and S >= 1, or 0 for off.")
+        raise ImproperlyConfigured(f"{setting} needs N >= 1 and S >= 1, or 0 for off.")
     return rate
+
+
+def env_rate(setting: str, default: str) -> tuple[int, int] | None:
+    return parse_rate(os.environ.get(setting, default), setting)
 
 
 DEBUG = env_flag("DJANGO_DEBUG")
@@ -155,9 +157,13 @@ else:
 
 AUTH_USER_MODEL = "blog.User"
 AUTHENTICATION_BACKENDS = [
+    # Refuses every login from an address with too many recent failures, before any password is hashed.
+    "blog.address_limits.LoginAddressGate",
     # Refuses logins for a locked-out username and address before the password is checked.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Last on purpose: reached only when every backend above refused, so it counts the address's failures.
+    "blog.address_limits.LoginFailureCounter",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "blog:post_list"
@@ -198,10 +204,12 @@ if env_flag("DJANGO_HTTPS"):
     if not SECURE_HSTS_PRELOAD:
         # Preloading is hard to undo, so it is the operator's decision (DJANGO_HSTS_PRELOAD=1).
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
-# Only a proxy we control may say the original request was HTTPS; without
-# one, any client could send X-Forwarded-Proto and be believed.
-if env_flag("DJANGO_TRUST_X_FORWARDED_PROTO"):
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Proxies we run (addresses or networks). Only from them are X-Forwarded-For (its last
+# entry) and X-Forwarded-Proto believed, by asgi_blog/proxy.py, which rewrites the ASGI
+# scope: request.scheme and REMOTE_ADDR are then right, so SECURE_PROXY_SSL_HEADER is unset.
+BLOG_TRUSTED_PROXIES = env_list("BLOG_TRUSTED_PROXIES", "")
+# Origins besides the site's own that may post forms and open WebSockets (scheme included).
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -261,8 +269,29 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "blog.network.client_address"
 
-BLOG_COMMENT_RATE_LIMIT = parse_rate(os.environ.get("BLOG_COMMENT_RATE_LIMIT", "10/60"))
+# One budget for comments, edits and deletions of one's own comments, per user (blog/rate_limit.py).
+BLOG_COMMENT_RATE_LIMIT = env_rate("BLOG_COMMENT_RATE_LIMIT", "10/60")
+# Per client address, where accounts cost nothing: account creations, and failed logins whatever the
+# username (on top of the username+address lockout above). Refused before any password is hashed.
+BLOG_SIGNUP_RATE_LIMIT = env_rate("BLOG_SIGNUP_RATE_LIMIT", "5/3600")
+BLOG_LOGIN_ADDRESS_FAILURE_LIMIT = env_rate("BLOG_LOGIN_ADDRESS_FAILURE_LIMIT", "20/900")
 BLOG_POSTS_PER_PAGE = 10
+# manage.py prune_comment_changes keeps each post's edits and deletions of the last N days (and
+# its newest 200 in any case); a reader offline for longer reloads the comments instead of a replay.
+BLOG_COMMENT_CHANGES_KEEP_DAYS = float(os.environ.get("BLOG_COMMENT_CHANGES_KEEP_DAYS", "2"))
+
+# WebSocket heartbeat (realtime/heartbeat.py). daphne keeps what a client has not read in
+# memory without limit, so the server pings every PING_SECONDS (and after every PING_BYTES
+# sent) and closes with 4408 a socket whose oldest ping is unanswered after PONG_TIMEOUT_SECONDS
+# or that has more than MAX_UNREAD_BYTES sent since its last answered ping.
+BLOG_SOCKET_PING_SECONDS = float(os.environ.get("BLOG_SOCKET_PING_SECONDS", "30"))
+BLOG_SOCKET_PING_BYTES = int(os.environ.get("BLOG_SOCKET_PING_BYTES", str(256 * 1024)))
+BLOG_SOCKET_PONG_TIMEOUT_SECONDS = float(os.environ.get("BLOG_SOCKET_PONG_TIMEOUT_SECONDS", "60"))
+BLOG_SOCKET_MAX_UNREAD_BYTES = int(os.environ.get("BLOG_SOCKET_MAX_UNREAD_BYTES", str(1024 * 1024)))
+# Open sockets at once: per logged-in user, and per address for anonymous readers (0 = no cap:
+# many real readers share one address behind NAT). Over the cap a socket is closed with 4429.
+BLOG_SOCKETS_PER_USER = int(os.environ.get("BLOG_SOCKETS_PER_USER", "20"))
+BLOG_ANONYMOUS_SOCKETS_PER_ADDRESS = int(os.environ.get("BLOG_ANONYMOUS_SOCKETS_PER_ADDRESS", "0"))
 
 LOGGING = {
     "version": 1,

@@ -20,6 +20,15 @@ from dataclasses import dataclass, field
 import aiohttp
 
 BODY = "bench {token} {seq}"
+# The app's heartbeat (realtime/heartbeat.py): a reader that does not answer is closed.
+PING_PREFIX = '{"type":"ping"'
+
+
+def pong(ping: str) -> str:
+    """The answer to the app's ping frame: the same frame, typed pong."""
+    return ping.replace('"ping"', '"pong"', 1)
+
+
 CONNECT_BATCH = 200
 DELIVERY_GRACE_SECONDS = 15
 
@@ -71,6 +80,9 @@ class Readers:
     async def read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         async for message in ws:
             if message.type != aiohttp.WSMsgType.TEXT:
+                continue
+            if message.data.startswith(PING_PREFIX):
+                await ws.send_str(pong(message.data))
                 continue
             found = self.pattern.search(message.data)
             if found:

@@ -120,11 +120,12 @@ def prepare_site(env: dict[str, str]) -> list[int]:
 
 @asynccontextmanager
 async def drained(ws: aiohttp.ClientWebSocketResponse):
-    """Read and drop what the writer's own socket receives, so it never backs up."""
+    """Read and drop what the writer's own socket receives, so it never backs up; answer the app's pings."""
 
     async def drain() -> None:
-        async for _ in ws:
-            pass
+        async for message in ws:
+            if message.type == aiohttp.WSMsgType.TEXT and message.data.startswith(load.PING_PREFIX):
+                await ws.send_str(load.pong(message.data))
 
     task = asyncio.create_task(drain())
     try:
@@ -208,7 +209,13 @@ async def raw_asgi_ceiling(env: dict[str, str]):
 
 @asynccontextmanager
 async def app(env: dict[str, str], post_id: int, processes: int = 1, name: str = "app"):
-    servers = [DaphneServer(env=env).start() for _ in range(processes)]
+    servers = [DaphneServer(env=env) for _ in range(processes)]
+    # Readers spread over the processes all come from the first one's page, as they would from one
+    # site behind a proxy: that origin is not the other processes' own, so they are told to trust it.
+    trusted = {**env, "DJANGO_CSRF_TRUSTED_ORIGINS": servers[0].origin}
+    for server in servers:
+        server.env = trusted
+        server.start()
     try:
         urls = [server.ws_url(f"/ws/posts/{post_id}/comments/") for server in servers]
         yield Target(

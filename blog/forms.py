@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.forms.utils import ErrorList
 
 from blog.models import COMMENT_MAX_LENGTH, Post, User
 
@@ -27,6 +28,11 @@ class CommentForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": COMMENT_MAX_LENGTH, "placeholder": "Add a comment"}),
     )
     client_id = UncheckedTextField(required=False, widget=forms.HiddenInput)
+
+    def non_field_errors(self) -> ErrorList:
+        # The page has no visible field for client_id, so its errors are shown with the form's own.
+        errors = [*super().non_field_errors(), *self.errors.get("client_id", [])]
+        return self.error_class(errors, error_class="nonfield", renderer=self.renderer)
 
 
 class PostForm(forms.ModelForm):

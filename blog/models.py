@@ -16,11 +16,16 @@ from django.utils.safestring import SafeString, mark_safe
 COMMENT_MAX_LENGTH = 2000
 CLIENT_ID_MAX_LENGTH = 64
 COMMENT_EDIT_WINDOW = timedelta(minutes=5)
+# How far behind a reader may resume (new comments, or edits and deletions); further behind, it reloads.
+RESUME_LIMIT = 200
 
 MESSAGE_COMMENT_EMPTY = "Write something before posting."
 MESSAGE_COMMENT_TOO_LONG = f"Keep comments to {COMMENT_MAX_LENGTH:,} characters or fewer."
 MESSAGE_COMMENT_NUL = "Comments cannot contain NUL characters."
 MESSAGE_COMMENT_SURROGATE = "Comments must be valid Unicode text."
+MESSAGE_CLIENT_ID_NUL = "client_id cannot contain NUL characters."
+MESSAGE_CLIENT_ID_SURROGATE = "client_id must be valid Unicode text."
+MESSAGE_CLIENT_ID_TOO_LONG = f"client_id is limited to {CLIENT_ID_MAX_LENGTH} characters."
 
 # Tags a post body may use once Markdown has turned it into HTML.
 POST_BODY_TAGS = {
@@ -33,16 +38,25 @@ class User(AbstractUser):
     """The site's user: Django's own, kept swappable from the first migration."""
 
 
-def validate_comment_text(value: str) -> None:
+def validate_storable_text(value: str, *, nul_message: str, surrogate_message: str) -> None:
     """Reject text that PostgreSQL or a browser could not store or show faithfully."""
     if "\x00" in value:
-        raise ValidationError(MESSAGE_COMMENT_NUL, code="nul")
+        raise ValidationError(nul_message, code="nul")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValidationError(MESSAGE_COMMENT_SURROGATE, code="surrogate") from None
+        raise ValidationError(surrogate_message, code="surrogate") from None
+
+
+def validate_comment_text(value: str) -> None:
+    validate_storable_text(value, nul_message=MESSAGE_COMMENT_NUL, surrogate_message=MESSAGE_COMMENT_SURROGATE)
     if not value.strip():
         raise ValidationError(MESSAGE_COMMENT_EMPTY, code="blank")
+
+
+def validate_client_id(value: str) -> None:
+    # Every answer echoes the client_id, and PostgreSQL refuses NUL in a query.
+    validate_storable_text(value, nul_message=MESSAGE_CLIENT_ID_NUL, surrogate_message=MESSAGE_CLIENT_ID_SURROGATE)
 
 
 class PostQuerySet(models.QuerySet["Post"]):
@@ -80,6 +94,9 @@ class Post(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    # The post's comment changes up to this id were pruned (manage.py prune_comment_changes),
+    # so a reader resuming from an older change is told to resync rather than replayed a gap.
+    changes_pruned_through = models.BigIntegerField(default=0, editable=False)
 
     objects = PostQuerySet.as_manager()
 
@@ -125,7 +142,13 @@ class Comment(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     edited = models.DateTimeField(null=True, blank=True)
     # Chosen by the client so that a retried submission is recognised, not saved twice.
-    client_id = models.CharField(max_length=CLIENT_ID_MAX_LENGTH, null=True, blank=True)
+    client_id = models.CharField(
+        max_length=CLIENT_ID_MAX_LENGTH,
+        null=True,
+        blank=True,
+        error_messages={"max_length": MESSAGE_CLIENT_ID_TOO_LONG},
+        validators=[validate_client_id],
+    )
 
     objects = CommentQuerySet.as_manager()
 

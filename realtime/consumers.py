@@ -11,17 +11,24 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
+from importlib import import_module
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from blog import services
 from blog.failures import SERVICE_REFUSALS, failure_from
 from blog.models import Comment, Post
 from realtime import backlog, broadcast
 from realtime.auth import session_still_names
+from realtime.caps import SocketSlot, socket_cap
+from realtime.heartbeat import CLOSE_TOO_SLOW, Heartbeat, frame_bytes
 from realtime.hub import get_hub
 
 logger = logging.getLogger(__name__)
@@ -31,12 +38,16 @@ MAX_FRAME_BYTES = 64 * 1024
 # Comment and change ids remembered per socket to send each once (replay, live and catch-up overlap).
 SENT_IDS_KEPT = 500
 
+# Refusals the page's script must understand are sent after accept(): a close before
+# it reaches a browser as 1006 (daphne answers the handshake with 403).
 CLOSE_SESSION_ENDED = 4401
 CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_MANY_SOCKETS = 4429
 
 MESSAGE_BINARY = "Send JSON text frames; binary frames are not accepted."
 MESSAGE_TOO_LARGE = f"Frames are limited to {MAX_FRAME_BYTES // 1024} KiB."
 MESSAGE_NOT_JSON = "The frame is not valid JSON."
+MESSAGE_TOO_DEEP = "The frame is nested too deeply."
 MESSAGE_NOT_OBJECT = "The frame must be a JSON object."
 MESSAGE_UNKNOWN_TYPE = "Unknown frame type."
 MESSAGE_BAD_AFTER = "{name} must be a whole number."
@@ -60,6 +71,10 @@ class CommentConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         self.user = self.scope["user"]
+        self.slot = SocketSlot(socket_cap(self.user, client_address(self.scope)))
+        # A socket under a cap renews its slot at every beat.
+        renew = self.slot.renew if self.slot.cap is not None else None
+        self.heartbeat = Heartbeat(send=self.send_unchecked, close=self.close_too_slow, tick=renew)
         self.session_key = self.scope["session"].session_key
         self.hub = get_hub()
         self.joined_user_id: int | None = None
@@ -70,9 +85,13 @@ class CommentConsumer(AsyncWebsocketConsumer):
         self.background: set[asyncio.Task] = set()
         self.post = await self.visible_post()
         if self.post is None:
-            # Closing before accept makes daphne refuse the handshake with 403.
             logger.info("websocket refused reason=post-not-visible path=%s", self.scope["path"])
-            await self.close(code=CLOSE_NOT_FOUND)
+            await self.refuse(CLOSE_NOT_FOUND)
+            return
+        if not await self.slot.take():
+            logger.info("websocket refused reason=too-many-sockets post=%s user=%s", self.post.pk, self.user.pk)
+            self.post = None  # nothing joined, nothing to leave
+            await self.refuse(CLOSE_TOO_MANY_SOCKETS)
             return
         try:
             # Subscribe before reading the backlog, so nothing falls between the two.
@@ -81,7 +100,9 @@ class CommentConsumer(AsyncWebsocketConsumer):
                 # Logout and password changes elsewhere are announced to this user's group.
                 self.joined_user_id = self.user.pk
                 await self.hub.join_user(self.user.pk, self)
+                self.run_in_background(self.end_session_at_expiry())
             await self.accept()
+            self.heartbeat.start()
             logger.info("websocket connected post=%s user=%s", self.post.pk, self.user.pk)
             await self.send_json(
                 {
@@ -96,9 +117,18 @@ class CommentConsumer(AsyncWebsocketConsumer):
             await self.release_held()
         except BaseException:
             await self.leave_hub()
+            await self.slot.release()
             raise
 
+    async def refuse(self, code: int) -> None:
+        # Accepted first, so that the page's script sees the code.
+        await self.accept()
+        await self.close(code=code)
+
     async def disconnect(self, code: int) -> None:
+        if hasattr(self, "heartbeat"):  # set at the start of connect()
+            self.heartbeat.stop()
+            await self.slot.release()
         if getattr(self, "post", None) is None:
             return
         await self.leave_hub()
@@ -132,7 +162,9 @@ class CommentConsumer(AsyncWebsocketConsumer):
                 await self.send_error("bad_request", MESSAGE_BAD_AFTER.format(name=name))
                 continue
             events = await read(self.post.pk, after)
-            if events is None:
+            # No pong can be read before connect() returns: a backlog larger than the
+            # unread bound would close the socket, so the reader reloads the list instead.
+            if events is None or sum(frame_bytes(event["frame"]) for event in events) > self.heartbeat.room_left:
                 await self.send_json({"type": "resync"})
                 return
             for event in events:
@@ -149,6 +181,8 @@ class CommentConsumer(AsyncWebsocketConsumer):
         if event["type"] == "session.check":
             # A database read: not in the hub's loop, which serves every socket.
             self.run_in_background(self.session_check(event["reason"]))
+        elif event["type"] == "post.changed":
+            self.run_in_background(self.post_changed())
         elif self.held is not None:
             self.held.append(event)
         else:
@@ -171,6 +205,22 @@ class CommentConsumer(AsyncWebsocketConsumer):
         self.background.add(task)
         task.add_done_callback(self.background.discard)
 
+    async def post_changed(self) -> None:
+        """The post was saved or deleted (unpublished, say): may this socket's user still see it?"""
+        # The user is reloaded first: a session that ended or a permission taken away
+        # must not keep a draft open.
+        session_ended = self.user.is_authenticated and not await self.session_is_still_valid()
+        if session_ended and not await self.end_session(reason="checked-on-post-change"):
+            return  # closed: only the session let it see a draft
+        post = await self.visible_post()
+        if post is None:
+            logger.info("websocket closed reason=post-not-visible post=%s user=%s", self.post.pk, self.user.pk)
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        # Writes and can_comment now see the post as saved.
+        self.post = post
+        await self.send_json({"type": "post.updated", "published": post.is_published})
+
     # The session, re-checked
 
     async def session_check(self, reason: str) -> None:
@@ -191,6 +241,9 @@ class CommentConsumer(AsyncWebsocketConsumer):
 
         Returns whether the socket stays open.
         """
+        if not self.user.is_authenticated:
+            # A check running alongside (a push, a write, the expiry) already ended it.
+            return self.post.is_published
         logger.info("websocket session ended post=%s user=%s reason=%s", self.post.pk, self.user.pk, reason)
         await self.send_json({"type": "session.ended"})
         await self.leave_user_group()
@@ -200,6 +253,28 @@ class CommentConsumer(AsyncWebsocketConsumer):
         # Only the session let this socket see a draft.
         await self.close(code=CLOSE_SESSION_ENDED)
         return False
+
+    async def end_session_at_expiry(self) -> None:
+        """Wake when the session expires, so a socket that only reads hears of it too."""
+        while self.user.is_authenticated:
+            expires = await self.session_expires_at()
+            if expires is None:
+                await self.session_check(reason="expired")
+                return
+            # A session extended meanwhile has a later expiry when this wakes: it sleeps again.
+            await asyncio.sleep((expires - timezone.now()).total_seconds())
+
+    async def session_expires_at(self) -> datetime | None:
+        """When the stored session expires; None when it is gone or has expired."""
+        store = import_module(settings.SESSION_ENGINE).SessionStore(self.session_key)
+        if hasattr(store, "get_model_class"):
+            # The row's date, not aget_expiry_date(): that counts an expiry given in seconds from
+            # now on every call, while the row counts from the session's last save.
+            rows = store.get_model_class().objects.filter(session_key=self.session_key, expire_date__gt=timezone.now())
+            return await rows.values_list("expire_date", flat=True).afirst()
+        if not await store.aexists(self.session_key):
+            return None
+        return await store.aget_expiry_date()
 
     # Client frames. Only the types in client_frame_handlers are accepted, so a
     # client cannot imitate a server event such as comment.created.
@@ -213,20 +288,26 @@ class CommentConsumer(AsyncWebsocketConsumer):
             return
         try:
             frame = json.loads(text_data)
+        except RecursionError:
+            await self.send_error("bad_request", MESSAGE_TOO_DEEP)
+            return
         except ValueError:
             await self.send_error("bad_request", MESSAGE_NOT_JSON)
             return
         if not isinstance(frame, dict):
             await self.send_error("bad_request", MESSAGE_NOT_OBJECT)
             return
-        handler = self.client_frame_handlers.get(frame.get("type"))
+        frame_type = frame.get("type")
+        if frame_type == "pong":
+            await self.on_pong(frame)
+            return
+        handler = self.client_frame_handlers.get(frame_type) if isinstance(frame_type, str) else None
         if handler is None:
             await self.send_error("bad_request", MESSAGE_UNKNOWN_TYPE)
             return
-        client_id = frame.get("client_id")
+        client_id = None
         try:
-            if client_id is not None and not isinstance(client_id, str):
-                raise FrameError("client_id", MESSAGE_CLIENT_ID_NOT_TEXT)
+            client_id = checked_client_id(frame.get("client_id"))
             if not await self.session_holds_for_writing():
                 return
             comment_id = await handler(self, frame)
@@ -248,19 +329,28 @@ class CommentConsumer(AsyncWebsocketConsumer):
             return True
         return await self.end_session(reason="checked-before-write")
 
-    async def comment_create(self, frame: dict) -> int:
+    async def on_pong(self, frame: dict) -> None:
+        """A heartbeat answer: not a write, so no session check. A token of no ping of this socket is ignored."""
+        token = frame.get("token")
+        if not isinstance(token, str):
+            message = MESSAGE_NOT_TEXT.format(field="token")
+            await self.send_error("invalid", message, errors={"token": [message]})
+            return
+        self.heartbeat.answered(token)
+
+    async def on_comment_create(self, frame: dict) -> int:
         posted = await database_sync_to_async(services.comment_post)(
             post=self.post, author=self.user, body=text_field(frame, "body"), client_id=frame.get("client_id")
         )
         return posted.comment.pk
 
-    async def comment_delete(self, frame: dict) -> int:
+    async def on_comment_delete(self, frame: dict) -> int:
         comment = await self.comment_of_this_post(frame)
         comment_id = comment.pk  # Django clears pk on delete
         await database_sync_to_async(services.comment_delete)(comment=comment, actor=self.user)
         return comment_id
 
-    async def comment_edit(self, frame: dict) -> int:
+    async def on_comment_edit(self, frame: dict) -> int:
         body = text_field(frame, "body")
         comment = await self.comment_of_this_post(frame)
         await database_sync_to_async(services.comment_edit)(comment=comment, actor=self.user, body=body)
@@ -275,11 +365,31 @@ class CommentConsumer(AsyncWebsocketConsumer):
             raise FrameError("id", MESSAGE_NO_SUCH_COMMENT)
         return comment
 
+    # Named on_*, not after the frame type: Channels would call comment_create for a
+    # channel-layer message of type comment.create.
     client_frame_handlers: dict[str, Callable[[CommentConsumer, dict], Awaitable[int]]] = {
-        "comment.create": comment_create,
-        "comment.delete": comment_delete,
-        "comment.edit": comment_edit,
+        "comment.create": on_comment_create,
+        "comment.delete": on_comment_delete,
+        "comment.edit": on_comment_edit,
     }
+
+    # Sending: every frame passes the heartbeat, which bounds what an unread socket may hold.
+
+    async def send(self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False) -> None:
+        await self.heartbeat.send(text_data)
+        if close:
+            await self.close(close)
+
+    async def send_unchecked(self, text: str) -> None:
+        await super().send(text_data=text)
+
+    async def close(self, code: int | None = None, reason: str | None = None) -> None:
+        self.heartbeat.stop()  # nothing is sent after the close frame
+        await super().close(code=code, reason=reason)
+
+    async def close_too_slow(self, reason: str) -> None:
+        logger.info("websocket closed reason=too-slow post=%s user=%s %s", self.post.pk, self.user.pk, reason)
+        await self.close(code=CLOSE_TOO_SLOW)
 
     async def send_json(self, frame: dict[str, object]) -> None:
         await self.send(text_data=broadcast.encode_frame(frame))
@@ -288,12 +398,31 @@ class CommentConsumer(AsyncWebsocketConsumer):
         await self.send_json({"type": "error", "code": code, "message": message, "client_id": client_id, **extra})
 
 
+def client_address(scope: dict) -> str | None:
+    client = scope.get("client")
+    return client[0] if client else None
+
+
 def remember(sent: set[int], number: int) -> None:
     sent.add(number)
     if len(sent) > 2 * SENT_IDS_KEPT:
         newest = sorted(sent)[-SENT_IDS_KEPT:]
         sent.clear()
         sent.update(newest)
+
+
+def checked_client_id(value: object) -> str | None:
+    """The frame's client_id by the model's rules. Checked for every frame, stored or not,
+    because every answer echoes it."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise FrameError("client_id", MESSAGE_CLIENT_ID_NOT_TEXT)
+    try:
+        Comment._meta.get_field("client_id").run_validators(value)
+    except ValidationError as error:
+        raise FrameError("client_id", error.messages[0]) from None
+    return value
 
 
 def text_field(frame: dict, field: str) -> str:

@@ -81,8 +81,13 @@ async def test_comment_posted_over_http_reaches_a_socket_reader(daphne_server):
         await anonymous.close()
 
 
-@pytest.mark.parametrize("origin", ["http://evil.example", "null", None], ids=["foreign", "null", "missing"])
+@pytest.mark.parametrize(
+    "origin",
+    ["http://evil.example", "null", None, "http://127.0.0.1:9", "http://localhost:31337", "https://127.0.0.1"],
+    ids=["foreign", "null", "missing", "other-port", "other-allowed-host", "other-scheme"],
+)
 async def test_daphne_refuses_a_foreign_origin_with_403(daphne_server, origin):
+    """The site is http://127.0.0.1:<port>: another port or scheme on the same machine is another origin."""
     async with aiohttp.ClientSession() as anonymous:
         post_id = await first_published_post_id(daphne_server)
         url = daphne_server.ws_url(f"/ws/posts/{post_id}/comments/")
@@ -92,7 +97,22 @@ async def test_daphne_refuses_a_foreign_origin_with_403(daphne_server, origin):
     assert refused.value.status == 403
 
 
-async def test_daphne_refuses_an_anonymous_socket_on_a_draft_with_403(daphne_server):
+async def test_behind_a_trusted_https_proxy_the_socket_origin_is_https(start_daphne):
+    """The tests' client plays nginx on 127.0.0.1, forwarding a browser's wss:// connection."""
+    server = start_daphne(BLOG_TRUSTED_PROXIES="127.0.0.1")
+    post_id = await first_published_post_id(server)
+    url = server.ws_url(f"/ws/posts/{post_id}/comments/")
+    https_origin = f"https://127.0.0.1:{server.port}"
+    async with aiohttp.ClientSession(headers={"X-Forwarded-Proto": "https"}) as proxied:
+        async with proxied.ws_connect(url, origin=https_origin) as ws:
+            assert (await receive(ws))["type"] == "hello"
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await proxied.ws_connect(url, origin=server.origin)
+    assert refused.value.status == 403
+
+
+async def test_daphne_closes_an_anonymous_socket_on_a_draft_with_4404(daphne_server):
+    """After accept: a refusal before it reaches the browser as 1006, which the page's script cannot tell apart."""
     draft_id = daphne_server.manage(
         "shell",
         "--no-imports",
@@ -100,9 +120,17 @@ async def test_daphne_refuses_an_anonymous_socket_on_a_draft_with_403(daphne_ser
         "from blog.models import Post; print(Post.objects.filter(status='draft').first().pk)",
     ).strip()
     async with aiohttp.ClientSession() as anonymous:
+        url = daphne_server.ws_url(f"/ws/posts/{draft_id}/comments/")
+        async with anonymous.ws_connect(url, origin=daphne_server.origin) as ws:
+            message = await ws.receive(timeout=5)
+    assert message.type == aiohttp.WSMsgType.CLOSE
+    assert message.data == 4404
+
+
+async def test_daphne_refuses_a_path_with_no_socket_with_403(daphne_server):
+    async with aiohttp.ClientSession() as anonymous:
         with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-            url = daphne_server.ws_url(f"/ws/posts/{draft_id}/comments/")
-            await anonymous.ws_connect(url, origin=daphne_server.origin)
+            await anonymous.ws_connect(daphne_server.ws_url("/ws/nope/"), origin=daphne_server.origin)
     assert refused.value.status == 403
 
 

@@ -75,6 +75,7 @@ function buildComment(comment) {
 }
 
 function markEdited(li, edited) {
+  li.dataset.edited = edited || '';
   const marker = li.querySelector('.comment-edited');
   if (!marker) return;
   marker.hidden = !edited;
@@ -189,6 +190,43 @@ async function fetchCommentsAfter(after) {
 export function catchUp(after) {
   return fetchCommentsAfter(after).catch((error) => {
     console.warn('Could not load missed comments:', error);
+  });
+}
+
+// After a resync (the server could not replay what this page missed), the server's whole
+// list replaces what is shown, so edits and deletions missed are applied too, not only new
+// comments. Frames that arrive meanwhile win: a comment shown only since the request is
+// kept, one deleted live stays deleted (seenIds), and an edit newer than the list's stays.
+export async function reloadComments() {
+  const shownBefore = Array.from(commentItems(), (li) => Number(li.dataset.commentId));
+  const comments = [];
+  try {
+    for (let after = 0; ; ) {
+      const response = await fetch(commentsUrl + '?after=' + after, {
+        headers: { Accept: 'application/json' },
+        credentials: 'same-origin',
+      });
+      if (!response.ok) return;
+      const data = await response.json();
+      comments.push(...data.comments);
+      if (data.comments.length < RESYNC_PAGE_SIZE || data.last_id === null) break;
+      after = data.last_id;
+    }
+  } catch (error) {
+    console.warn('Could not reload the comments:', error);
+    return;
+  }
+  const listed = new Map(comments.map((comment) => [comment.id, comment]));
+  shownBefore.forEach((id) => {
+    if (!listed.has(id)) removeComment(id);
+  });
+  listed.forEach((comment) => {
+    const li = document.getElementById('comment-' + comment.id);
+    if (!li) {
+      renderComment(comment);
+    } else if ((comment.edited || '') > (li.dataset.edited || '')) {
+      updateComment(comment);
+    }
   });
 }
 

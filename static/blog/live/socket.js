@@ -15,7 +15,7 @@ import {
   viewer,
   wsPath,
 } from './page.js';
-import { catchUp, removeComment, renderComment, setViewer, updateComment } from './render.js';
+import { catchUp, reloadComments, removeComment, renderComment, setViewer, updateComment } from './render.js';
 import {
   clearTextIfUnchanged,
   endSession,
@@ -28,13 +28,25 @@ import {
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 15000;
 const OFFLINE_AFTER_FAILURES = 3;
+// Close codes the server explains itself with (docs/protocol.md).
 const CLOSE_SESSION_ENDED = 4401;
 const CLOSE_NOT_FOUND = 4404;
+const CLOSE_TOO_SLOW = 4408;
+const CLOSE_TOO_MANY_SOCKETS = 4429;
+// Refusals that a retry would only repeat: the page stops and says why.
+const FINAL_CLOSES = new Map([
+  [CLOSE_SESSION_ENDED, 'signed-out'],
+  [CLOSE_NOT_FOUND, 'gone'],
+  [CLOSE_TOO_MANY_SOCKETS, 'too-many'],
+]);
 const STATUS_TEXT = {
   connecting: 'Connecting…',
   live: 'Live',
   reconnecting: 'Reconnecting…',
   offline: 'Offline — comments are sent over HTTP',
+  gone: 'This post is no longer available',
+  'signed-out': 'You were signed out — reload to continue',
+  'too-many': 'Too many live connections — close some tabs of this site and reload',
 };
 const statusEl = document.getElementById('live-status');
 const readersEl = document.getElementById('live-readers');
@@ -67,7 +79,7 @@ export function connect() {
   try {
     ws = new WebSocket(scheme + location.host + wsPath + '?after=' + state.lastId + '&changes_after=' + state.lastChangeId);
   } catch (error) {
-    connectionLost(false);
+    connectionLost();
     return;
   }
   socket = ws;
@@ -93,14 +105,25 @@ function onClose(ws, code) {
     if (item.via === 'socket' && item.ackedId === undefined) sendOverHttp(item);
   });
   Array.from(requests.values()).forEach(retryOverHttp);
-  // A missing post or an ended session will not change in half a second.
-  connectionLost(code === CLOSE_SESSION_ENDED || code === CLOSE_NOT_FOUND);
+  if (FINAL_CLOSES.has(code)) {
+    setStatus(FINAL_CLOSES.get(code));
+    return;
+  }
+  // Closed for not answering pings in time (a stalled tab, a slow network): resume at
+  // once from the last comment and change seen. Twice in a row backs off as usual.
+  if (code === CLOSE_TOO_SLOW && failures === 0) {
+    failures = 1;
+    setStatus('reconnecting');
+    connect();
+    return;
+  }
+  connectionLost();
 }
 
-function connectionLost(slowly) {
+function connectionLost() {
   failures += 1;
   setStatus(failures >= OFFLINE_AFTER_FAILURES ? 'offline' : 'reconnecting');
-  const base = slowly ? MAX_RETRY_MS : Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (failures - 1));
+  const base = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (failures - 1));
   // Jitter, so that readers do not all reconnect at once after a server restart.
   const delay = base / 2 + Math.random() * (base / 2);
   retryTimer = setTimeout(connect, delay);
@@ -119,7 +142,9 @@ const frameHandlers = new Map([
   ['comment.deleted', (frame) => removeComment(frame.id)],
   ['comment.ack', onAck],
   ['error', onError],
-  ['resync', () => catchUp(state.lastId)],
+  ['resync', () => reloadComments()],
+  // The server's heartbeat: answering proves this page reads what it is sent.
+  ['ping', (frame) => sendFrame({ type: 'pong', token: frame.token })],
   ['session.ended', () => endSession()],
   ['presence', (frame) => showReaders(frame.readers)],
 ]);
