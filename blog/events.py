@@ -41,6 +41,10 @@ class PostChanged:
     """A post was saved or deleted: who may read it, or comment on it, may have changed."""
 
     post_id: int
+    # As saved: while a post stays published everyone may still read it, so its readers'
+    # sockets need no database check (a popular post has thousands).
+    published: bool
+    deleted: bool = False
 
 
 @dataclass(frozen=True)

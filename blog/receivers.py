@@ -33,12 +33,12 @@ def publish_on_commit(event: events.Event, using: str | None = None) -> None:
 @receiver(post_save, sender=Post, dispatch_uid="blog.post_saved")
 def post_saved(sender: type[Post], instance: Post, created: bool, using: str, **kwargs: object) -> None:
     if not created:  # nobody has a socket on a post that did not exist
-        publish_on_commit(events.PostChanged(post_id=instance.pk), using)
+        publish_on_commit(events.PostChanged(post_id=instance.pk, published=instance.is_published), using)
 
 
 @receiver(post_delete, sender=Post, dispatch_uid="blog.post_deleted")
 def post_deleted(sender: type[Post], instance: Post, using: str, **kwargs: object) -> None:
-    publish_on_commit(events.PostChanged(post_id=instance.pk), using)
+    publish_on_commit(events.PostChanged(post_id=instance.pk, published=False, deleted=True), using)
 
 
 @receiver(user_logged_out, dispatch_uid="blog.user_logged_out")

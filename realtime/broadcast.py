@@ -98,9 +98,10 @@ def user_sessions_changed(*, user_id: int, reason: str) -> None:
     _group_send({"type": "session.check", "group": user_group_name(user_id), "reason": reason})
 
 
-def post_changed(post_id: int) -> None:
+def post_changed(post_id: int, *, published: bool, deleted: bool) -> None:
     """Ask every socket of the post to re-check that its user may still see it."""
-    _group_send({"type": "post.changed", "group": post_group_name(post_id), "post": post_id})
+    event = {"type": "post.changed", "group": post_group_name(post_id), "post": post_id}
+    _group_send({**event, "published": published, "deleted": deleted})
 
 
 def send_event(event: events.Event) -> None:
@@ -112,8 +113,8 @@ def send_event(event: events.Event) -> None:
             comment_updated(comment, change)
         case events.CommentDeleted(change=change):
             comment_deleted(change)
-        case events.PostChanged(post_id=post_id):
-            post_changed(post_id)
+        case events.PostChanged(post_id=post_id, published=published, deleted=deleted):
+            post_changed(post_id, published=published, deleted=deleted)
         case events.UserSessionsChanged(user_id=user_id, reason=reason):
             user_sessions_changed(user_id=user_id, reason=reason)
 

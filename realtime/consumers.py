@@ -182,7 +182,7 @@ class CommentConsumer(AsyncWebsocketConsumer):
             # A database read: not in the hub's loop, which serves every socket.
             self.run_in_background(self.session_check(event["reason"]))
         elif event["type"] == "post.changed":
-            self.run_in_background(self.post_changed())
+            await self.post_changed(published=event["published"], deleted=event["deleted"])
         elif self.held is not None:
             self.held.append(event)
         else:
@@ -205,8 +205,25 @@ class CommentConsumer(AsyncWebsocketConsumer):
         self.background.add(task)
         task.add_done_callback(self.background.discard)
 
-    async def post_changed(self) -> None:
-        """The post was saved or deleted (unpublished, say): may this socket's user still see it?"""
+    async def post_changed(self, *, published: bool, deleted: bool) -> None:
+        """The post was saved or deleted (unpublished, say): may this socket's user still see it?
+
+        Decided without the database where the event says enough, because every reader of
+        a popular post hears it: a published post stays readable by all, a deleted one by none,
+        a draft by no anonymous reader. Only logged-in readers of a draft check their rights.
+        """
+        if deleted or not (published or self.user.is_authenticated):
+            logger.info("websocket closed reason=post-not-visible post=%s user=%s", self.post.pk, self.user.pk)
+            await self.close(code=CLOSE_NOT_FOUND)
+        elif published:
+            was_published, self.post.status = self.post.is_published, Post.Status.PUBLISHED
+            if not was_published:
+                await self.send_json({"type": "post.updated", "published": True})
+        else:
+            self.run_in_background(self.draft_still_visible())
+
+    async def draft_still_visible(self) -> None:
+        """The post is a draft now: only its author and publishers keep reading it."""
         # The user is reloaded first: a session that ended or a permission taken away
         # must not keep a draft open.
         session_ended = self.user.is_authenticated and not await self.session_is_still_valid()
