@@ -85,3 +85,20 @@ async def writer_and_reader(
     for page in (writer, reader):
         await expect(page.locator("#live-status")).to_have_text("Live")
     return writer, reader
+
+
+LIVE_STATUS = "#live-status"
+
+
+async def live_reader(browser: Browser, problems: PageProblems, url: str, *, before_loading=None) -> Page:
+    """A reader in a browser context of its own, watched for problems, once its socket says Live.
+
+    `before_loading(page)` runs before the page is opened, to watch what the page does from its start.
+    """
+    page = await (await browser.new_context()).new_page()
+    problems.watch(page, "reader")
+    if before_loading is not None:
+        before_loading(page)
+    await page.goto(url)
+    await expect(page.locator(LIVE_STATUS)).to_have_text("Live")
+    return page

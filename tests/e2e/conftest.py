@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import sqlite3
 from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
@@ -24,43 +25,88 @@ from tests.processes import (  # noqa: F401 - re-exported for the test modules
 )
 
 
-@pytest.fixture(scope="module")
-def server_database(tmp_path_factory) -> Iterator[str]:
-    """A throwaway database for the servers: SQLite by default, PostgreSQL when DATABASE_URL says so."""
-    configured = os.environ.get("DATABASE_URL", "")
-    if not configured.startswith(("postgres://", "postgresql://")):
-        yield f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'db.sqlite3'}"
-        return
-    import psycopg
-
-    name = f"asgi_blog_e2e_{os.getpid()}_{secrets.token_hex(4)}"
-    with psycopg.connect(configured, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(urlsplit(configured)._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(configured, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(scope="module")
-def server_env(server_database, tmp_path_factory) -> dict[str, str]:
-    """What every server of this module shares: settings, secret key, collected static files
-    and a migrated, seeded database: the steps of a production deployment."""
-    env = {
+def base_env(database_url: str, static_root: str) -> dict[str, str]:
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "asgi_blog.settings",
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DATABASE_URL": server_database,
-        "DJANGO_STATIC_ROOT": str(tmp_path_factory.mktemp("static")),
+        "DATABASE_URL": database_url,
+        "DJANGO_STATIC_ROOT": static_root,
     }
-    seeding = DaphneServer(env=env)
-    seeding.manage("collectstatic", "--noinput")
+
+
+def configured_postgres() -> str | None:
+    configured = os.environ.get("DATABASE_URL", "")
+    return configured if configured.startswith(("postgres://", "postgresql://")) else None
+
+
+def postgres_admin(statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(configured_postgres(), autocommit=True) as admin:
+        admin.execute(statement)
+
+
+def postgres_url(name: str) -> str:
+    return urlunsplit(urlsplit(configured_postgres())._replace(path=f"/{name}"))
+
+
+def migrate_and_seed(database_url: str, static_root: str) -> None:
+    seeding = DaphneServer(env=base_env(database_url, static_root))
     seeding.manage("migrate", "--noinput")
     seeding.manage("seed_demo")
-    return env
+
+
+@pytest.fixture(scope="session")
+def collected_static(tmp_path_factory) -> str:
+    """`collectstatic` once for every server of the run: the files only change with the code."""
+    static_root = str(tmp_path_factory.mktemp("static"))
+    DaphneServer(env=base_env("sqlite://:memory:", static_root)).manage("collectstatic", "--noinput")
+    return static_root
+
+
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory, collected_static) -> Iterator[str]:
+    """A database migrated and seeded once per run; each module's servers get a copy of it."""
+    if configured_postgres() is None:
+        template = tmp_path_factory.mktemp("template") / "db.sqlite3"
+        url = f"sqlite:///{template}"
+    else:
+        template = f"asgi_blog_e2e_template_{os.getpid()}_{secrets.token_hex(4)}"
+        postgres_admin(f'CREATE DATABASE "{template}"')
+        url = postgres_url(template)
+    migrate_and_seed(url, collected_static)
+    yield str(template)
+    if configured_postgres() is not None:
+        postgres_admin(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def server_database(tmp_path_factory, seeded_template) -> Iterator[str]:
+    """A throwaway copy of the seeded database for this module's servers: SQLite by default,
+    PostgreSQL when DATABASE_URL says so."""
+    if configured_postgres() is None:
+        copy = tmp_path_factory.mktemp("e2e") / "db.sqlite3"
+        # The backup API, not a file copy: it includes what is still in the write-ahead log.
+        with sqlite3.connect(seeded_template) as source, sqlite3.connect(copy) as target:
+            source.backup(target)
+        yield f"sqlite:///{copy}"
+        return
+    name = f"asgi_blog_e2e_{os.getpid()}_{secrets.token_hex(4)}"
+    postgres_admin(f'CREATE DATABASE "{name}" TEMPLATE "{seeded_template}"')
+    try:
+        yield postgres_url(name)
+    finally:
+        postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def server_env(server_database, collected_static) -> dict[str, str]:
+    """What every server of this module shares: settings, a secret key of its own, collected
+    static files and a migrated, seeded database: the steps of a production deployment."""
+    return base_env(server_database, collected_static)
 
 
 def create_account(server_env: dict[str, str], username: str) -> str:

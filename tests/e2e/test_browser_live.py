@@ -5,10 +5,9 @@ from __future__ import annotations
 import aiohttp
 from playwright.async_api import Page, expect
 
-from tests.e2e.browser import PageProblems, chromium, log_in, writer_and_reader
+from tests.e2e.browser import LIVE_STATUS as STATUS
+from tests.e2e.browser import PageProblems, chromium, live_reader, log_in, writer_and_reader
 from tests.e2e.conftest import create_account, csrf_token, first_published_post_id, logged_in_session
-
-STATUS = "#live-status"
 
 
 async def comment_bodies(server, post_id: int) -> list[str]:
@@ -42,10 +41,7 @@ async def test_status_follows_a_server_restart_and_what_happened_meanwhile_shows
     problems = PageProblems()
     try:
         async with chromium() as browser:
-            reader = await (await browser.new_context()).new_page()
-            problems.watch(reader, "reader")
-            await reader.goto(f"{first.base_url}/blog/posts/{post_id}/")
-            await expect(reader.locator(STATUS)).to_have_text("Live")
+            reader = await live_reader(browser, problems, f"{first.base_url}/blog/posts/{post_id}/")
             doomed = await post_json(writer, second, f"/blog/posts/{post_id}/comments/", "to be deleted while down")
             await expect(reader.locator("li.comment", has_text="to be deleted while down")).to_have_count(1)
 

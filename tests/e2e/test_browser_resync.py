@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from playwright.async_api import expect
 
-from tests.e2e.browser import PageProblems, chromium
+from tests.e2e.browser import LIVE_STATUS as STATUS
+from tests.e2e.browser import PageProblems, chromium, live_reader
 
-STATUS = "#live-status"
 MISSED = 201  # one more than the server replays: it answers resync
 
 
@@ -28,10 +28,7 @@ async def test_after_a_resync_the_page_shows_the_servers_list_with_edits_and_del
     ).split()
     problems = PageProblems()
     async with chromium() as browser:
-        reader = await (await browser.new_context()).new_page()
-        problems.watch(reader, "reader")
-        await reader.goto(f"{server.base_url}/blog/posts/{post_id}/")
-        await expect(reader.locator(STATUS)).to_have_text("Live")
+        reader = await live_reader(browser, problems, f"{server.base_url}/blog/posts/{post_id}/")
         await expect(reader.locator("li.comment")).to_have_count(2)
 
         server.stop()

@@ -22,7 +22,7 @@ import aiohttp
 import psycopg
 import pytest
 
-from tests.e2e.conftest import first_published_post_id, logged_in_session, receive
+from tests.e2e.conftest import first_published_post_id, logged_in_session, migrate_and_seed, receive
 from tests.e2e.test_resilience import post_over_http
 from tests.processes import free_port
 
@@ -102,8 +102,9 @@ def cluster() -> Iterator[PostgresCluster]:
 
 
 @pytest.fixture(scope="module")
-def server_database(cluster) -> str:
-    """The servers of this module use the private cluster (tests/e2e/conftest.py migrates and seeds it)."""
+def server_database(cluster, collected_static) -> str:
+    """The servers of this module use the private cluster, migrated and seeded like the others."""
+    migrate_and_seed(cluster.url, collected_static)
     return cluster.url
 
 
