@@ -11,6 +11,7 @@ key or a fallback. The next HTTP request upgrades the hash as usual.
 
 from __future__ import annotations
 
+from datetime import datetime
 from importlib import import_module
 
 from channels.auth import AuthMiddleware
@@ -20,6 +21,7 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model, load_backend
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.base import SessionBase
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from blog.models import User
@@ -60,6 +62,19 @@ async def session_still_names(session_key: str | None, user: User) -> User | Non
     if current.is_authenticated and current.pk == user.pk:
         return current
     return None
+
+
+async def session_expires_at(session_key: str | None) -> datetime | None:
+    """When the stored session expires; None when it is gone or has expired."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    if hasattr(store, "get_model_class"):
+        # The row's date, not aget_expiry_date(): that counts an expiry given in seconds from
+        # now on every call, while the row counts from the session's last save.
+        rows = store.get_model_class().objects.filter(session_key=session_key, expire_date__gt=timezone.now())
+        return await rows.values_list("expire_date", flat=True).afirst()
+    if not await store.aexists(session_key):
+        return None
+    return await store.aget_expiry_date()
 
 
 class SessionAuthMiddleware(AuthMiddleware):

@@ -11,25 +11,20 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
-from importlib import import_module
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from blog import services
 from blog.failures import SERVICE_REFUSALS, failure_from
 from blog.models import Comment, Post
 from realtime import backlog, broadcast
-from realtime.auth import session_still_names
 from realtime.caps import SocketSlot, socket_cap
 from realtime.heartbeat import CLOSE_TOO_SLOW, Heartbeat, frame_bytes
 from realtime.hub import get_hub
+from realtime.session_gate import SessionGate
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +35,6 @@ SENT_IDS_KEPT = 500
 
 # Refusals the page's script must understand are sent after accept(): a close before
 # it reaches a browser as 1006 (daphne answers the handshake with 403).
-CLOSE_SESSION_ENDED = 4401
 CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_MANY_SOCKETS = 4429
 
@@ -65,7 +59,7 @@ class FrameError(Exception):
         self.field = field
 
 
-class CommentConsumer(AsyncWebsocketConsumer):
+class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
     # No channel of its own: the process's hub subscribes once for all its sockets.
     channel_layer_alias = None
 
@@ -238,61 +232,6 @@ class CommentConsumer(AsyncWebsocketConsumer):
         self.post = post
         await self.send_json({"type": "post.updated", "published": post.is_published})
 
-    # The session, re-checked
-
-    async def session_check(self, reason: str) -> None:
-        """A logout or password change for this user: is this socket's session one of those ended?"""
-        if self.user.is_authenticated and not await self.session_is_still_valid():
-            await self.end_session(reason=reason)
-
-    async def session_is_still_valid(self) -> bool:
-        """Reload the session from its store: the connect-time user is not trusted for long."""
-        current = await session_still_names(self.session_key, self.user)
-        if current is None:
-            return False
-        self.user = current  # picks up changes such as new permissions
-        return True
-
-    async def end_session(self, reason: str) -> bool:
-        """The session behind this socket is gone: carry on as an anonymous reader, or close.
-
-        Returns whether the socket stays open.
-        """
-        if not self.user.is_authenticated:
-            # A check running alongside (a push, a write, the expiry) already ended it.
-            return self.post.is_published
-        logger.info("websocket session ended post=%s user=%s reason=%s", self.post.pk, self.user.pk, reason)
-        await self.send_json({"type": "session.ended"})
-        await self.leave_user_group()
-        self.user = AnonymousUser()
-        if self.post.is_published:
-            return True
-        # Only the session let this socket see a draft.
-        await self.close(code=CLOSE_SESSION_ENDED)
-        return False
-
-    async def end_session_at_expiry(self) -> None:
-        """Wake when the session expires, so a socket that only reads hears of it too."""
-        while self.user.is_authenticated:
-            expires = await self.session_expires_at()
-            if expires is None:
-                await self.session_check(reason="expired")
-                return
-            # A session extended meanwhile has a later expiry when this wakes: it sleeps again.
-            await asyncio.sleep((expires - timezone.now()).total_seconds())
-
-    async def session_expires_at(self) -> datetime | None:
-        """When the stored session expires; None when it is gone or has expired."""
-        store = import_module(settings.SESSION_ENGINE).SessionStore(self.session_key)
-        if hasattr(store, "get_model_class"):
-            # The row's date, not aget_expiry_date(): that counts an expiry given in seconds from
-            # now on every call, while the row counts from the session's last save.
-            rows = store.get_model_class().objects.filter(session_key=self.session_key, expire_date__gt=timezone.now())
-            return await rows.values_list("expire_date", flat=True).afirst()
-        if not await store.aexists(self.session_key):
-            return None
-        return await store.aget_expiry_date()
-
     # Client frames. Only the types in client_frame_handlers are accepted, so a
     # client cannot imitate a server event such as comment.created.
 
@@ -335,16 +274,6 @@ class CommentConsumer(AsyncWebsocketConsumer):
             await self.send_error(failure.code, failure.message, client_id=client_id, **failure.extra)
         else:
             await self.send_json({"type": "comment.ack", "client_id": client_id, "id": comment_id})
-
-    async def session_holds_for_writing(self) -> bool:
-        """Re-check the session before any write. False when the socket had to close.
-
-        A socket whose session ended stays open as an anonymous reader, so the
-        service then answers login_required.
-        """
-        if not self.user.is_authenticated or await self.session_is_still_valid():
-            return True
-        return await self.end_session(reason="checked-before-write")
 
     async def on_pong(self, frame: dict) -> None:
         """A heartbeat answer: not a write, so no session check. A token of no ping of this socket is ignored."""
