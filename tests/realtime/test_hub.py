@@ -92,13 +92,13 @@ async def test_readers_are_counted_and_told_when_the_count_changes(sockets, post
     monkeypatch.setattr(presence, "TICK_SECONDS", 0.05)
     first = await sockets.handshake(post.pk)
     await first.connect()
-    assert (await first.communicator.receive_json_from())["type"] == "hello"
-    assert await first.communicator.receive_json_from() == {"type": "presence", "readers": 1}
+    assert (await first.communicator.receive_json_from(timeout=5))["type"] == "hello"
+    assert await first.communicator.receive_json_from(timeout=5) == {"type": "presence", "readers": 1}
 
     second, _ = await sockets.connect(post.pk)
-    assert await first.communicator.receive_json_from() == {"type": "presence", "readers": 2}
+    assert await first.communicator.receive_json_from(timeout=5) == {"type": "presence", "readers": 2}
     await second.disconnect()
-    assert await first.communicator.receive_json_from() == {"type": "presence", "readers": 1}
+    assert await first.communicator.receive_json_from(timeout=5) == {"type": "presence", "readers": 1}
 
 
 async def test_presence_adds_up_the_reports_of_other_processes(sockets, post, monkeypatch):
