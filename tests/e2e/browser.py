@@ -42,10 +42,20 @@ class PageProblems:
     messages: list[str] = field(default_factory=list)
 
     def watch(self, page: Page, name: str) -> None:
-        page.on("console", lambda m: m.type == "error" and self.messages.append(f"{name} console: {m.text}"))
+        def console(message) -> None:
+            if message.type == "error":
+                # Where it came from: a failed load names the resource there.
+                self.messages.append(f"{name} console: {message.text} {message.location.get('url', '')}")
+
+        page.on("console", console)
         page.on("pageerror", lambda error: self.messages.append(f"{name} error: {error}"))
         page.on("dialog", lambda dialog: self.messages.append(f"{name} dialog: {dialog.message}"))
         page.on("request", lambda request: self.check_script_name(name, request.url))
+
+    def apart_from_the_server_being_down(self) -> list[str]:
+        """The problems, less the connections refused while a test had stopped the server."""
+        refused = ("WebSocket connection", "net::ERR_CONNECTION_REFUSED")
+        return [message for message in self.messages if not any(reason in message for reason in refused)]
 
     def check_script_name(self, name: str, url: str) -> None:
         path = urlsplit(url).path

@@ -57,7 +57,7 @@ async def test_status_follows_a_server_restart_and_what_happened_meanwhile_shows
     finally:
         await writer.close()
     # A page that loses its server logs the failed reconnection attempts; nothing else.
-    assert [m for m in problems.messages if "WebSocket connection" not in m] == []
+    assert problems.apart_from_the_server_being_down() == []
 
 
 async def test_a_comment_written_while_the_socket_is_down_goes_over_http_once(daphne_server, server_env):

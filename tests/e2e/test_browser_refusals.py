@@ -79,7 +79,7 @@ async def test_a_reader_whose_post_went_away_while_disconnected_stops_at_the_rec
         await expect(reader.locator(STATUS)).to_have_text("This post is no longer available", timeout=10_000)
         await expect_no_new_socket(reader)
     # Only the attempts made while the server was down are logged.
-    assert [m for m in problems.messages if "WebSocket connection" not in m] == []
+    assert problems.apart_from_the_server_being_down() == []
 
 
 async def test_a_reader_closed_as_too_slow_resumes_at_once_and_misses_nothing(start_daphne, server_env):
