@@ -184,6 +184,18 @@ gets all 150, in order.
 - Memory per idle connection is daphne's (about 23 KB on the raw ceiling) plus about 12 KB for
   Django's scope, the session middleware and the consumer.
 
+## What the heartbeat costs
+
+The application heartbeat (`realtime/heartbeat.py`, which closes readers that stop reading)
+pings every socket that was sent anything, within 30 s, and each reader answers with a pong.
+In the idle phase every one of the 10,000 sockets was sent its `hello` and `presence` frames,
+so each is pinged once and answers once inside the window; during fan-out all readers of a post
+are sent the same comments at the same moment, so their pings fall due in the same tick. Each
+pong passes through Channels' dispatch, which first hops to the ORM's thread to close stale
+database connections. Both are likely causes of the app's extra idle CPU and of the slow
+one-process rounds at the largest reader count in this run; neither is profiled yet, and the
+raw ceiling was itself about twice as costly as in earlier runs on this machine.
+
 ## Noticed and left alone
 
 - Both ceilings and the app are noisy on two shared cores (the client uses one), so only ratios
