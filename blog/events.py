@@ -12,7 +12,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
+
+from django.db import transaction
 
 if TYPE_CHECKING:
     from blog.models import Comment, CommentChange
@@ -74,3 +77,8 @@ def publish(event: Event) -> None:
         except Exception:
             name = getattr(handler, "__qualname__", repr(handler))
             logger.exception("event handler failed event=%s handler=%s", type(event).__name__, name)
+
+
+def publish_on_commit(event: Event, using: str | None = None) -> None:
+    """Publish the event once the current transaction commits (at once outside one)."""
+    transaction.on_commit(partial(publish, event), using=using, robust=True)

@@ -9,10 +9,7 @@ sockets, which re-check what they may still show.
 
 from __future__ import annotations
 
-from functools import partial
-
 from django.contrib.auth.signals import user_logged_out
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -24,21 +21,17 @@ from blog.models import Post, User
 SESSION_FIELDS = frozenset({"password", "is_active"})
 
 
-def publish_on_commit(event: events.Event, using: str | None = None) -> None:
-    transaction.on_commit(partial(events.publish, event), using=using, robust=True)
-
-
 # Signals rather than calls in the services: any path that saves a post must be heard,
 # including the admin and the shell, or a reader keeps receiving a post that was withdrawn.
 @receiver(post_save, sender=Post, dispatch_uid="blog.post_saved")
 def post_saved(sender: type[Post], instance: Post, created: bool, using: str, **kwargs: object) -> None:
     if not created:  # nobody has a socket on a post that did not exist
-        publish_on_commit(events.PostChanged(post_id=instance.pk, published=instance.is_published), using)
+        events.publish_on_commit(events.PostChanged(post_id=instance.pk, published=instance.is_published), using)
 
 
 @receiver(post_delete, sender=Post, dispatch_uid="blog.post_deleted")
 def post_deleted(sender: type[Post], instance: Post, using: str, **kwargs: object) -> None:
-    publish_on_commit(events.PostChanged(post_id=instance.pk, published=False, deleted=True), using)
+    events.publish_on_commit(events.PostChanged(post_id=instance.pk, published=False, deleted=True), using)
 
 
 @receiver(user_logged_out, dispatch_uid="blog.user_logged_out")
@@ -51,7 +44,7 @@ def user_logged_out_ends_sessions(
     # a socket re-checking at once (on another process, say) cannot find it still alive.
     if request is not None and hasattr(request, "session"):
         request.session.delete()
-    publish_on_commit(events.UserSessionsChanged(user_id=user.pk, reason="logout"))
+    events.publish_on_commit(events.UserSessionsChanged(user_id=user.pk, reason="logout"))
 
 
 @receiver(pre_save, sender=User, dispatch_uid="blog.user_about_to_save")
@@ -78,9 +71,9 @@ def user_about_to_save(
 def user_saved(sender: type[User], instance: User, using: str, **kwargs: object) -> None:
     reason = instance.__dict__.pop("_sessions_end_reason", None)
     if reason is not None:
-        publish_on_commit(events.UserSessionsChanged(user_id=instance.pk, reason=reason), using)
+        events.publish_on_commit(events.UserSessionsChanged(user_id=instance.pk, reason=reason), using)
 
 
 @receiver(post_delete, sender=User, dispatch_uid="blog.user_deleted")
 def user_deleted(sender: type[User], instance: User, using: str, **kwargs: object) -> None:
-    publish_on_commit(events.UserSessionsChanged(user_id=instance.pk, reason="deleted"), using)
+    events.publish_on_commit(events.UserSessionsChanged(user_id=instance.pk, reason="deleted"), using)

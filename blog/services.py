@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -69,7 +68,7 @@ def comment_post(*, post: Post, author: User, body: str, client_id: str | None =
             # The caller's Post may be stale (a socket opened before an unpublish): ask the row itself.
             _lock_published_post(post.pk)
             comment.save()
-            transaction.on_commit(partial(events.publish, events.CommentCreated(comment)), robust=True)
+            events.publish_on_commit(events.CommentCreated(comment))
     except IntegrityError:
         if comment.client_id is None:
             raise
@@ -111,7 +110,7 @@ def comment_delete(*, comment: Comment, actor: User) -> None:
     with transaction.atomic():
         change = CommentChange.objects.create(post_id=post_id, comment_id=comment_id, kind=CommentChange.Kind.DELETED)
         comment.delete()
-        transaction.on_commit(partial(events.publish, events.CommentDeleted(change)), robust=True)
+        events.publish_on_commit(events.CommentDeleted(change))
 
 
 def comment_edit(*, comment: Comment, actor: User, body: str) -> Comment:
@@ -142,7 +141,7 @@ def comment_edit(*, comment: Comment, actor: User, body: str) -> Comment:
         change = CommentChange.objects.create(
             post_id=comment.post_id, comment_id=comment.pk, kind=CommentChange.Kind.EDITED
         )
-        transaction.on_commit(partial(events.publish, events.CommentUpdated(comment, change)), robust=True)
+        events.publish_on_commit(events.CommentUpdated(comment, change))
     logger.info("comment edited id=%s post=%s author=%s", comment.pk, comment.post_id, actor.pk)
     return comment
 
