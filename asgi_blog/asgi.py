@@ -8,7 +8,6 @@ logging refusals, and reads the same Django session as HTTP (a fallback-aware
 version of Channels' AuthMiddlewareStack).
 """
 
-import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -19,6 +18,7 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from asgi_blog.gc_tuning import tune_for_long_lived_sockets  # noqa: E402
 from asgi_blog.proxy import TrustedProxyMiddleware  # noqa: E402
 from asgi_blog.startup import require_collected_static_files  # noqa: E402
 from realtime.auth import SessionAuthMiddlewareStack  # noqa: E402
@@ -28,13 +28,7 @@ from realtime.routing import websocket_urlpatterns  # noqa: E402
 # With debug off and no `collectstatic`, stop here with a message rather than answer 500 on every page.
 require_collected_static_files()
 
-# Everything loaded so far lives as long as the process: keep it out of the garbage
-# collector's full passes, which otherwise pause every socket of a busy server.
-gc.freeze()
-# A young generation of 10,000 objects rather than 2,000: what each keepalive ping and
-# each broadcast allocates then dies young instead of piling into the old generation,
-# whose full pass over 10,000 open sockets takes about a second (bench/RESULTS.md).
-gc.set_threshold(10_000, 10, 10)
+tune_for_long_lived_sockets()
 
 application = TrustedProxyMiddleware(
     ProtocolTypeRouter(
