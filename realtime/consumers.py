@@ -30,8 +30,6 @@ logger = logging.getLogger(__name__)
 
 # Text frames larger than this are refused before they are parsed.
 MAX_FRAME_BYTES = 64 * 1024
-# Comment and change ids remembered per socket to send each once (replay, live and catch-up overlap).
-SENT_IDS_KEPT = 500
 
 # Refusals the page's script must understand are sent after accept(): a close before
 # it reaches a browser as 1006 (daphne answers the handshake with 403).
@@ -62,6 +60,9 @@ class FrameError(Exception):
 class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
     # No channel of its own: the process's hub subscribes once for all its sockets.
     channel_layer_alias = None
+    # The comments and changes this socket replayed from the database on connect (at most
+    # RESUME_LIMIT of each), which may also arrive live; None for a socket that replayed nothing.
+    replayed: set[tuple[str, int]] | None = None
 
     async def connect(self) -> None:
         self.user = self.scope["user"]
@@ -72,8 +73,6 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
         self.session_key = self.scope["session"].session_key
         self.hub = get_hub()
         self.joined_user_id: int | None = None
-        self.sent_ids: set[int] = set()
-        self.sent_changes: set[int] = set()
         # Live events wait here while the backlog is sent, so the order holds.
         self.held: list[dict] | None = []
         self.background: set[asyncio.Task] = set()
@@ -166,7 +165,7 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
 
     async def release_held(self) -> None:
         while self.held:
-            await self.forward(self.held.pop(0))
+            await self.forward_live(self.held.pop(0))
         self.held = None  # no await since the loop's last check: nothing can slip in
 
     # Events from the hub
@@ -180,18 +179,19 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
         elif self.held is not None:
             self.held.append(event)
         else:
-            await self.forward(event)
+            await self.forward_live(event)
 
     async def forward(self, event: dict) -> None:
-        # Replay, live frames and the hub's catch-up overlap: each comment and change goes once.
-        if event["type"] == "comment.created":
-            if event["id"] in self.sent_ids:
-                return
-            remember(self.sent_ids, event["id"])
-        elif "change" in event:
-            if event["change"] in self.sent_changes:
-                return
-            remember(self.sent_changes, event["change"])
+        """A frame of the backlog: remembered, because the same comment or change may also be on its way live."""
+        if self.replayed is None:
+            self.replayed = set()
+        self.replayed.add(event_number(event))
+        await self.send(text_data=event["frame"])
+
+    async def forward_live(self, event: dict) -> None:
+        # The hub hands each comment and change on once; only this socket's own replay can overlap it.
+        if self.replayed and event_number(event) in self.replayed:
+            return
         await self.send(text_data=event["frame"])
 
     def run_in_background(self, work: Awaitable[None]) -> None:
@@ -327,7 +327,9 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
             await self.close(close)
 
     async def send_unchecked(self, text: str) -> None:
-        await super().send(text_data=text)
+        # Straight to the server: AsyncWebsocketConsumer.send would only build this message
+        # through two more calls, for every reader of every comment.
+        await self.base_send({"type": "websocket.send", "text": text})
 
     async def close(self, code: int | None = None, reason: str | None = None) -> None:
         self.heartbeat.stop()  # nothing is sent after the close frame
@@ -349,12 +351,13 @@ def client_address(scope: dict) -> str | None:
     return client[0] if client else None
 
 
-def remember(sent: set[int], number: int) -> None:
-    sent.add(number)
-    if len(sent) > 2 * SENT_IDS_KEPT:
-        newest = sorted(sent)[-SENT_IDS_KEPT:]
-        sent.clear()
-        sent.update(newest)
+def event_number(event: dict) -> tuple[str, int] | None:
+    """What makes a comment or change event the same one, however it arrived (None for other events)."""
+    if "change" in event:
+        return ("change", event["change"])
+    if event["type"] == "comment.created":
+        return ("comment", event["id"])
+    return None
 
 
 def checked_client_id(value: object) -> str | None:

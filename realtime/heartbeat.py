@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import random
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -35,6 +36,8 @@ from realtime import broadcast
 logger = logging.getLogger(__name__)
 
 CLOSE_TOO_SLOW = 4408
+# The share of the ping interval over which the pings of sockets woken together are spread.
+PING_SPREAD = 0.25
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,7 @@ class Heartbeat:
 
     def start(self) -> None:
         self.started = True
-        self.last_tick = time.monotonic()
+        self.last_tick = self.tick_started_now()
         self.schedule()
 
     def stop(self) -> None:
@@ -130,8 +133,8 @@ class Heartbeat:
             return
         self.sent_bytes += size
         if self.timer is None and self.started and not self.stopped:
-            # Idle until now, so no timer was running: the next ping is due an interval from now.
-            self.last_tick = time.monotonic()
+            # Idle until now, so no timer was running: the next ping is due about an interval from now.
+            self.last_tick = self.tick_started_now()
             self.schedule()
         await self.send_frame(text)
         if self.sent_bytes - self.pinged_bytes >= self.limits.ping_bytes:
@@ -159,6 +162,15 @@ class Heartbeat:
 
     # The timer: a tick every ping interval, and one at the oldest ping's deadline; none
     # while everything sent is confirmed (and no slot to renew), so idle sockets cost nothing.
+
+    def tick_started_now(self) -> float:
+        """Now, moved back by up to a quarter of the ping interval, at random.
+
+        Every reader of a post wakes from idle at the same comment (and every reader of a
+        restarted server connects within seconds): without the spread, their pings would all
+        fall due in the same turn of the event loop, delaying the next comment for all of them.
+        """
+        return time.monotonic() - random.uniform(0, PING_SPREAD * self.limits.ping_seconds)  # noqa: S311 - a spread, not a secret
 
     def schedule(self) -> None:
         if self.stopped:

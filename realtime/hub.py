@@ -24,7 +24,7 @@ import asyncio
 import logging
 import time
 import weakref
-from collections import defaultdict
+from collections import defaultdict, deque
 from typing import Protocol
 
 from asgiref.sync import sync_to_async
@@ -45,8 +45,28 @@ LAYER_TIMEOUT_SECONDS = 2
 RETRY_MIN_SECONDS = 0.1
 RETRY_MAX_SECONDS = 5
 REJOIN_ATTEMPTS = 5
+# Per post: more than a catch-up can hand on at once (backlog.RESUME_LIMIT), so an overlap is always seen.
+RECENT_KEPT = 1000
 # What the hub keeps true per post: the kind, its table, and how to read what was missed.
 TRACKED = (("comment", Comment, backlog.comments_after), ("change", CommentChange, backlog.changes_after))
+
+
+class RecentNumbers:
+    """The last RECENT_KEPT comment (or change) numbers of one post, to hand each on once."""
+
+    def __init__(self) -> None:
+        self.order: deque[int] = deque()
+        self.members: set[int] = set()
+
+    def add(self, number: int) -> bool:
+        """Remember the number; False when it was already there."""
+        if number in self.members:
+            return False
+        self.members.add(number)
+        self.order.append(number)
+        if len(self.order) > RECENT_KEPT:
+            self.members.discard(self.order.popleft())
+        return True
 
 
 class Listener(Protocol):
@@ -61,6 +81,10 @@ class Hub:
         self.joins: dict[str, asyncio.Future] = {}
         # "comment" / "change" -> post id -> the newest id of that kind this process's readers were handed.
         self.newest: dict[str, dict[int, int]] = {kind: {} for kind, _, _ in TRACKED}
+        # "comment" / "change" -> post id -> the numbers handed on lately.
+        self.handed_on: dict[str, defaultdict[int, RecentNumbers]] = {
+            kind: defaultdict(RecentNumbers) for kind, _, _ in TRACKED
+        }
         self.presence = Presence(self)
         self.redis_watch = RedisRestartWatch(settings.REDIS_URL) if settings.REDIS_URL else None
         # Set when a group may be missing from the layer (an outage, a Redis restart).
@@ -77,8 +101,9 @@ class Hub:
     async def leave_post(self, post_id: int, listener: Listener) -> None:
         await self.leave(broadcast.post_group_name(post_id), listener)
         if not self.readers_here(post_id):
-            for newest in self.newest.values():
-                newest.pop(post_id, None)
+            for kind, _, _ in TRACKED:
+                self.newest[kind].pop(post_id, None)
+                self.handed_on[kind].pop(post_id, None)
 
     async def join_user(self, user_id: int, listener: Listener) -> None:
         await self.join(broadcast.user_group_name(user_id), listener)
@@ -166,9 +191,17 @@ class Hub:
             self.presence.record(event)
             return
         if event["type"] == "comment.created":
-            self.saw(event["post"], "comment", event["id"])
+            kind, number = "comment", event["id"]
         elif "change" in event:
-            self.saw(event["post"], "change", event["change"])
+            kind, number = "change", event["change"]
+        else:
+            await self.hand_on(event["group"], event)
+            return
+        # The layer and the database check overlap: each comment and change is handed on once
+        # per process, so the sockets need not each remember what they were sent.
+        if not self.handed_on[kind][event["post"]].add(number):
+            return
+        self.saw(event["post"], kind, number)
         await self.hand_on(event["group"], event)
 
     def saw(self, post_id: int, kind: str, number: int) -> None:

@@ -10,7 +10,7 @@ from asgiref.sync import sync_to_async
 
 from blog import services
 from blog.models import Comment
-from realtime.heartbeat import frame_bytes
+from realtime.heartbeat import Heartbeat, HeartbeatLimits, frame_bytes
 from tests.factories import make_comment
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -168,3 +168,20 @@ async def test_a_pong_with_a_token_that_is_not_text_is_invalid(sockets, post):
     await socket.send_json_to({"type": "pong", "token": 7})
     error = await socket.receive_json_from()
     assert (error["type"], error["code"], list(error["errors"])) == ("error", "invalid", ["token"])
+
+
+async def test_pings_of_sockets_woken_together_fall_due_at_different_times():
+    """Every reader of a post wakes at the same comment; their pings must not all fire in one loop turn."""
+    limits = HeartbeatLimits(ping_seconds=30, ping_bytes=1 << 20, pong_timeout_seconds=60, max_unread_bytes=1 << 20)
+
+    async def discard(_: str) -> None:
+        pass
+
+    beats = [Heartbeat(send=discard, close=discard, limits=limits) for _ in range(50)]
+    for beat in beats:
+        beat.start()
+        await beat.send("a comment")
+    due = [beat.timer.when() for beat in beats]
+    for beat in beats:
+        beat.stop()
+    assert max(due) - min(due) > 0.1 * limits.ping_seconds

@@ -141,3 +141,25 @@ def test_the_database_check_is_one_index_lookup_per_post_not_a_group_by(author, 
 def post_filter(sql: str) -> str:
     """How the statement picks posts: "= 7" for one post, "IN (7, 8)" for several."""
     return re.search(r'"post_id" (= \d+|IN \([^)]*\))', sql)[1]
+
+
+async def test_a_comment_that_arrives_twice_reaches_each_reader_once(sockets, post, reader):
+    """The layer and the database check overlap; the hub, not each socket, sends each comment once."""
+    readers = [(await sockets.connect(post.pk))[0] for _ in range(3)]
+    comment = await sync_to_async(make_comment)(post, reader, body="twice")
+    event = await sync_to_async(broadcast.comment_created_event)(comment)
+    process_hub = hub.get_hub()
+    await process_hub.dispatch(dict(event))
+    await process_hub.dispatch(dict(event))  # as the database check would, after the layer
+    for socket in readers:
+        assert (await socket.receive_json_from())["comment"]["id"] == comment.pk
+        assert await socket.receive_nothing()
+
+
+async def test_a_readers_replayed_comment_is_not_sent_again_live(sockets, post, reader):
+    comment = await sync_to_async(make_comment)(post, reader, body="replayed")
+    socket, _ = await sockets.connect(post.pk, query=f"after={comment.pk - 1}")
+    assert (await socket.receive_json_from())["comment"]["id"] == comment.pk
+    # The live broadcast of the same comment comes after the replay (a slow layer).
+    await sync_to_async(broadcast.comment_created)(comment)
+    assert await socket.receive_nothing()
