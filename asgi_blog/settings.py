@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "channels",
     "axes",
     "blog",
@@ -79,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files from the same process, compressed and cached forever under hashed names.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside the session, CSRF and messages middleware, so it sees every cookie they set.
+    "blog.cache_control.cache_control_middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -132,7 +135,20 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 # off while comments wait. A longer read timeout lets Redis end the blocking read first and
 # still notices a Redis that stopped answering.
 REDIS_LAYER_READ_TIMEOUT_SECONDS = 10
-if REDIS_URL:
+# Which channels-redis layer carries broadcasts between processes (docs/configuration.md).
+BLOG_CHANNEL_LAYER = os.environ.get("BLOG_CHANNEL_LAYER", "redis")
+if BLOG_CHANNEL_LAYER not in ("redis", "redis-pubsub"):
+    raise ImproperlyConfigured(f"BLOG_CHANNEL_LAYER must be 'redis' or 'redis-pubsub', not {BLOG_CHANNEL_LAYER!r}")
+if REDIS_URL and BLOG_CHANNEL_LAYER == "redis-pubsub":
+    # Pub/sub keeps no queue in Redis, so it takes no capacity or expiry: only the hosts.
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": REDIS_LAYER_READ_TIMEOUT_SECONDS}]},
+        }
+    }
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+elif REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -276,6 +292,15 @@ BLOG_COMMENT_RATE_LIMIT = env_rate("BLOG_COMMENT_RATE_LIMIT", "10/60")
 BLOG_SIGNUP_RATE_LIMIT = env_rate("BLOG_SIGNUP_RATE_LIMIT", "5/3600")
 BLOG_LOGIN_ADDRESS_FAILURE_LIMIT = env_rate("BLOG_LOGIN_ADDRESS_FAILURE_LIMIT", "20/900")
 BLOG_POSTS_PER_PAGE = 10
+# A post page shows this many of the newest comments; older ones are a link away (?before=).
+BLOG_COMMENTS_PER_PAGE = int(os.environ.get("BLOG_COMMENTS_PER_PAGE", "50"))
+if not 1 <= BLOG_COMMENTS_PER_PAGE <= 200:
+    raise ImproperlyConfigured("BLOG_COMMENTS_PER_PAGE must be from 1 to 200 (the most one JSON page holds).")
+# How long browsers and shared caches may keep what anonymous readers get (blog/cache_control.py):
+# short, because a reload must show what the live socket already showed.
+BLOG_PUBLIC_CACHE_SECONDS = int(os.environ.get("BLOG_PUBLIC_CACHE_SECONDS", "5"))
+if BLOG_PUBLIC_CACHE_SECONDS < 0:
+    raise ImproperlyConfigured("BLOG_PUBLIC_CACHE_SECONDS must be 0 or more.")
 # manage.py prune_comment_changes keeps each post's edits and deletions of the last N days (and
 # its newest 200 in any case); a reader offline for longer reloads the comments instead of a replay.
 BLOG_COMMENT_CHANGES_KEEP_DAYS = float(os.environ.get("BLOG_COMMENT_CHANGES_KEEP_DAYS", "2"))
@@ -292,6 +317,28 @@ BLOG_SOCKET_MAX_UNREAD_BYTES = int(os.environ.get("BLOG_SOCKET_MAX_UNREAD_BYTES"
 # many real readers share one address behind NAT). Over the cap a socket is closed with 4429.
 BLOG_SOCKETS_PER_USER = int(os.environ.get("BLOG_SOCKETS_PER_USER", "20"))
 BLOG_ANONYMOUS_SOCKETS_PER_ADDRESS = int(os.environ.get("BLOG_ANONYMOUS_SOCKETS_PER_ADDRESS", "0"))
+
+
+def env_number(name: str, default: str, kind: type[int] | type[float], rule: str) -> int | float:
+    """A number from the environment; anything else stops the server with the variable's name and `rule`."""
+    try:
+        value = kind(os.environ.get(name, default))
+    except ValueError:
+        value = None
+    if value is None or not value > 0:
+        raise ImproperlyConfigured(f"{name} must be {rule}.")
+    return value
+
+
+# WebSocket handshakes a process works on at once (realtime/admission.py); the next one is closed at
+# once with 1013 and the seconds to wait. daphne rejects a handshake not accepted within 5 s, so an
+# admitted one must finish well inside that: 200 at about 600 handshakes a second is 0.3 s of queue.
+BLOG_HANDSHAKES_IN_FLIGHT = env_number("BLOG_HANDSHAKES_IN_FLIGHT", "200", int, "a whole number, 1 or more")
+# Work for a handshake older than this is skipped: under daphne's 5 s connect timeout, past which
+# daphne has answered it with 403 anyway.
+BLOG_HANDSHAKE_DEADLINE_SECONDS = env_number(
+    "BLOG_HANDSHAKE_DEADLINE_SECONDS", "4.0", float, "a number of seconds above 0"
+)
 
 LOGGING = {
     "version": 1,

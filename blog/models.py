@@ -2,16 +2,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import markdown
-import nh3
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils.safestring import SafeString, mark_safe
+
+from blog.markup import render_post_body
 
 COMMENT_MAX_LENGTH = 2000
 CLIENT_ID_MAX_LENGTH = 64
@@ -26,12 +26,6 @@ MESSAGE_COMMENT_SURROGATE = "Comments must be valid Unicode text."
 MESSAGE_CLIENT_ID_NUL = "client_id cannot contain NUL characters."
 MESSAGE_CLIENT_ID_SURROGATE = "client_id must be valid Unicode text."
 MESSAGE_CLIENT_ID_TOO_LONG = f"client_id is limited to {CLIENT_ID_MAX_LENGTH} characters."
-
-# Tags a post body may use once Markdown has turned it into HTML.
-POST_BODY_TAGS = {
-    "a", "abbr", "blockquote", "br", "code", "em", "h2", "h3", "h4", "hr", "img",
-    "li", "ol", "p", "pre", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul",
-}  # fmt: skip
 
 
 class User(AbstractUser):
@@ -81,6 +75,25 @@ class PostQuerySet(models.QuerySet["Post"]):
     def newest_first(self) -> PostQuerySet:
         return self.order_by("-published_at", "-created")
 
+    def with_comment_versions(self) -> PostQuerySet:
+        """Add the newest comment id and newest comment-change id (0 when none).
+
+        Together they change whenever a comment is added, edited or deleted, so they version
+        whatever is derived from the comments (blog/comment_pages.py). Each is one backward
+        lookup on a (post, id) index, in the same query as the post.
+        """
+        newest_comment = Comment.objects.filter(post=OuterRef("pk")).order_by("-id").values("id")[:1]
+        newest_change = CommentChange.objects.filter(post=OuterRef("pk")).order_by("-id").values("id")[:1]
+        return self.annotate(
+            newest_comment_id=Coalesce(Subquery(newest_comment), 0),
+            newest_change_id=Coalesce(Subquery(newest_change), 0),
+        )
+
+    def with_comment_counts(self) -> PostQuerySet:
+        """Add comment_count, counted per post in a subquery (no join that multiplies the rows)."""
+        counts = Comment.objects.filter(post=OuterRef("pk")).order_by().values("post").annotate(n=Count("*"))
+        return self.annotate(comment_count=Coalesce(Subquery(counts.values("n")), 0))
+
 
 class Post(models.Model):
     class Status(models.TextChoices):
@@ -97,6 +110,8 @@ class Post(models.Model):
     # The post's comment changes up to this id were pruned (manage.py prune_comment_changes),
     # so a reader resuming from an older change is told to resync rather than replayed a gap.
     changes_pruned_through = models.BigIntegerField(default=0, editable=False)
+    # The body as sanitised HTML (blog/markup.py), stored by save() so that no page renders it per view.
+    body_html = models.TextField(editable=False, blank=True)
 
     objects = PostQuerySet.as_manager()
 
@@ -107,18 +122,20 @@ class Post(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args: object, **kwargs: object) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "body" in update_fields:
+            self.body_html = render_post_body(self.body)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "body_html"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("blog:post_detail", args=[self.pk])
 
     @property
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
-
-    @property
-    def body_html(self) -> SafeString:
-        """The Markdown body as HTML, with everything outside a small allow-list removed."""
-        html = markdown.markdown(self.body, extensions=["fenced_code", "tables"])
-        return mark_safe(nh3.clean(html, tags=POST_BODY_TAGS))  # noqa: S308 - nh3 sanitised it
 
 
 class CommentQuerySet(models.QuerySet["Comment"]):
@@ -127,6 +144,9 @@ class CommentQuerySet(models.QuerySet["Comment"]):
 
     def after(self, comment_id: int | None) -> CommentQuerySet:
         return self if comment_id is None else self.filter(id__gt=comment_id)
+
+    def before(self, comment_id: int | None) -> CommentQuerySet:
+        return self if comment_id is None else self.filter(id__lt=comment_id)
 
 
 class Comment(models.Model):

@@ -15,8 +15,8 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import AsyncPaginator
-from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.templatetags.static import static
@@ -24,13 +24,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from blog import address_limits, services
+from blog import address_limits, comment_pages, cursors, selectors, services
+from blog.cache_control import shared_when_anonymous
 from blog.failures import SERVICE_REFUSALS, Failure, failure_from
 from blog.forms import CommentForm, LoginForm, PostForm, SignupForm
 from blog.models import Comment, Post
 
-COMMENT_LIST_LIMIT = 200
-MESSAGE_BAD_AFTER = "after must be a comment id (a whole number)."
 MESSAGE_LOGIN_REQUIRED = services.MESSAGE_LOGIN_REQUIRED
 
 View = Callable[..., Awaitable[HttpResponse]]
@@ -48,9 +47,17 @@ async def visible_post_or_404(request: HttpRequest, post_id: int) -> Post:
         raise Http404("No such post.") from None
 
 
+async def visible_post_with_versions_or_404(request: HttpRequest, post_id: int) -> Post:
+    post = await selectors.visible_post_with_versions(request.user, post_id)
+    if post is None:
+        raise Http404("No such post.")
+    return post
+
+
+@shared_when_anonymous
 @require_GET
 async def post_list(request: HttpRequest) -> HttpResponse:
-    posts = Post.objects.published().newest_first().select_related("author")
+    posts = Post.objects.published().newest_first().select_related("author").with_comment_counts()
     paginator = AsyncPaginator(posts, settings.BLOG_POSTS_PER_PAGE)
     page = await paginator.aget_page(request.GET.get("page"))
     context = {
@@ -81,27 +88,49 @@ async def post_publish(request: HttpRequest, post_id: int) -> HttpResponse:
     return redirect(post)
 
 
+@shared_when_anonymous
 @require_GET
 async def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
-    post = await visible_post_or_404(request, post_id)
-    return await render_post_page(request, post, CommentForm())
+    """The post and a page of its comments: the newest, or those before ?before= (not live)."""
+    try:
+        before = cursors.before_param(request.GET)
+    except cursors.BadCursor as error:
+        return bad_request_page(request, str(error), back_url=post_url(post_id))
+    post = await visible_post_with_versions_or_404(request, post_id)
+    return await render_post_page(request, post, CommentForm(), before=before)
 
 
-async def render_post_page(request: HttpRequest, post: Post, form: CommentForm, status: int = 200) -> HttpResponse:
-    comments = [comment async for comment in post.comments.for_display()]
+async def render_post_page(
+    request: HttpRequest, post: Post, form: CommentForm, *, before: int | None = None, status: int = 200
+) -> HttpResponse:
+    """`post` must carry its comment versions (selectors.visible_post_with_versions)."""
+    page_size = settings.BLOG_COMMENTS_PER_PAGE
+    comment_page = await comment_pages.html_page(post, before=before, limit=page_size)
+    can_moderate = await request.user.ahas_perm("blog.delete_comment")
+    reader = None
+    if request.user.is_authenticated:
+        reader = comment_pages.Reader(
+            user=request.user, can_moderate=can_moderate, csrf_token=get_token(request), now=timezone.now()
+        )
     context = {
         "post": post,
-        "comments": comments,
-        "last_comment_id": comments[-1].pk if comments else 0,
-        # The socket resumes edits and deletions after this one.
-        "last_change_id": (await post.comment_changes.aaggregate(newest=Max("id")))["newest"] or 0,
+        "comment_page": comment_page,
+        "comments_html": comment_pages.compose(comment_page, reader),
+        "page_size": page_size,
+        # An older page is a plain page: the script opens no socket on it and it has no form.
+        "live": before is None,
         "form": form,
         "can_comment": request.user.is_authenticated and post.is_published,
         "can_publish": not post.is_published and await request.user.ahas_perm("blog.publish_post"),
-        "can_moderate": await request.user.ahas_perm("blog.delete_comment"),
-        "now": timezone.now(),
+        "can_moderate": can_moderate,
     }
     return TemplateResponse(request, "blog/post_detail.html", context, status=status)
+
+
+def bad_request_page(request: HttpRequest, message: str, *, back_url: str) -> HttpResponse:
+    """400 for a browser that asked for a page with a malformed address, saying what was wrong."""
+    context = {"message": message, "back_url": back_url}
+    return TemplateResponse(request, "blog/bad_request.html", context, status=400)
 
 
 @login_required
@@ -125,15 +154,16 @@ async def post_comments(request: HttpRequest, post_id: int) -> HttpResponse:
     return await comment_list(request, post_id)
 
 
+@shared_when_anonymous
 async def comment_list(request: HttpRequest, post_id: int) -> HttpResponse:
-    post = await visible_post_or_404(request, post_id)
+    """A page of comments as JSON: the newest, those before ?before=, or those after ?after=."""
     try:
-        after = int(request.GET["after"]) if request.GET.get("after") else None
-    except ValueError:
-        return JsonResponse(Failure("invalid", MESSAGE_BAD_AFTER).as_json(), status=400)
-    comments = post.comments.after(after).for_display()[:COMMENT_LIST_LIMIT]
-    payload = [comment.as_json() async for comment in comments]
-    return JsonResponse({"comments": payload, "last_id": payload[-1]["id"] if payload else None})
+        cursor = cursors.json_cursor(request.GET, page_size=settings.BLOG_COMMENTS_PER_PAGE)
+    except cursors.BadCursor as error:
+        return JsonResponse(Failure("invalid", str(error)).as_json(), status=400)
+    post = await visible_post_with_versions_or_404(request, post_id)
+    body = await comment_pages.json_page(post, before=cursor.before, after=cursor.after, limit=cursor.limit)
+    return HttpResponse(body, content_type="application/json")
 
 
 def login_required_or_401(view: View | None = None, *, come_back_to: Callable[..., str] | None = None):
@@ -163,7 +193,7 @@ def post_url(post_id: int) -> str:
 # A browser that was logged out while the page was open comes back to the post, not to this endpoint.
 @login_required_or_401(come_back_to=post_url)
 async def comment_create(request: HttpRequest, post_id: int) -> HttpResponse:
-    post = await visible_post_or_404(request, post_id)
+    post = await visible_post_with_versions_or_404(request, post_id)
     form = CommentForm(request.POST)
     form.is_valid()  # only parses; the service validates
     try:

@@ -99,9 +99,10 @@ def test_new_post_form_shows_errors(client, author):
 def test_comment_list_json_after_an_id(client, post, reader):
     first, second = make_comment(post, reader, body="one"), make_comment(post, reader, body="two")
     data = client.get(comments_url(post), {"after": first.pk}).json()
-    assert data == {"comments": [second.as_json()], "last_id": second.pk}
+    assert data == {"comments": [second.as_json()], "earlier": None, "last_id": second.pk}
     assert client.get(comments_url(post)).json()["last_id"] == second.pk
-    assert client.get(comments_url(post), {"after": second.pk}).json() == {"comments": [], "last_id": None}
+    empty = {"comments": [], "earlier": None, "last_id": None}
+    assert client.get(comments_url(post), {"after": second.pk}).json() == empty
 
 
 def test_comment_list_is_capped_at_200(client, post, reader):
@@ -390,9 +391,10 @@ def test_favicon_redirects_to_the_static_icon(client):
 @pytest.mark.parametrize("count", [5, 200])
 def test_post_page_takes_a_fixed_small_number_of_queries(client, post, reader, django_assert_num_queries, count):
     Comment.objects.bulk_create(Comment(post=post, author=reader, body=f"#{n}") for n in range(count))
-    with django_assert_num_queries(3):  # the post, its comments with their authors, the newest change
+    # The post with its comment versions, then (cache cold) a page of comments with their authors and the count.
+    with django_assert_num_queries(3):
         assert client.get(post.get_absolute_url()).status_code == 200
     client.force_login(reader)
-    # plus the session, the user and the user's permissions (direct and through groups)
-    with django_assert_num_queries(7):
+    # The session, the user, the user's permissions (direct and through groups) and the post; the page is cached.
+    with django_assert_num_queries(5):
         assert client.get(post.get_absolute_url()).status_code == 200

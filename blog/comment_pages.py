@@ -1,0 +1,253 @@
+"""Pages of comments as every reader sees them alike, rendered once and kept in Django's cache.
+
+Two kinds of entries:
+- a page index: which comments a page shows (ids, authors, edit times), its earlier cursor,
+  and separately the post's comment count. Keyed by the post, its newest comment id and
+  newest comment-change id (read with the post, blog/selectors.py), the cursor and the size.
+  A new comment raises the first; an edit or a deletion adds a CommentChange and raises the
+  second: either leads to new keys, so an index is never stale, only no longer asked for.
+- a piece: one comment rendered (its HTML, or its JSON), keyed by its id and edit time, so
+  a new version of a page re-renders only what changed.
+Indexes are small and short-lived and pieces are bounded by the comments that exist, so a
+client asking for every possible cursor cannot fill the cache with copies of the same text.
+
+Pieces are user-neutral: they are rendered without a request, so no CSRF token, nonce or
+user reaches them. A logged-in reader's Edit and Delete controls are rendered per request,
+for the comments that reader may act on, into each comment's actions slot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache as memoize
+
+from asgiref.sync import sync_to_async
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
+from django.template.loader import get_template
+from django.utils.safestring import SafeString, mark_safe
+
+from blog import selectors
+from blog.models import Comment, Post, User
+
+logger = logging.getLogger(__name__)
+
+# Indexes and counts only need to outlive a burst of readers of one version of a post.
+INDEX_SECONDS = 10 * 60
+PIECE_SECONDS = 24 * 60 * 60
+COMMENT_TEMPLATE = "blog/_comment.html"
+ACTIONS_TEMPLATE = "blog/_comment_actions.html"
+# One thread hop for many keys: the cache's own aget_many awaits the keys one by one on
+# backends without a get_many of their own (the local-memory cache).
+_cache_get_many = sync_to_async(cache.get_many)
+_cache_set_many = sync_to_async(cache.set_many)
+# While the cache is down, say so at most this often, not once per page view.
+OUTAGE_LOG_SECONDS = 60
+_outage_logged_at = -OUTAGE_LOG_SECONDS
+# Where _comment.html puts the reader's controls. User text is escaped, so it cannot contain this.
+ACTIONS_SLOT = "<!--actions-->"
+
+
+@dataclass(frozen=True)
+class CommentStamp:
+    """What a page needs to know about a comment without rendering it."""
+
+    id: int
+    author_id: int
+    editable_until: datetime
+    edited: datetime | None
+
+    @classmethod
+    def of(cls, comment: Comment) -> CommentStamp:
+        return cls(comment.pk, comment.author_id, comment.editable_until(), comment.edited)
+
+    def piece_key(self, kind: str) -> str:
+        edited = int(self.edited.timestamp() * 1_000_000) if self.edited else 0
+        return f"c{kind}:{self.id}:{edited}:{format_version()}"
+
+
+@dataclass(frozen=True)
+class PageIndex:
+    stamps: tuple[CommentStamp, ...]  # ascending ids
+    earlier: int | None
+
+    @classmethod
+    def of(cls, page: selectors.CommentPage) -> PageIndex:
+        return cls(tuple(CommentStamp.of(comment) for comment in page.comments), page.earlier)
+
+
+@dataclass(frozen=True)
+class HtmlPiece:
+    stamp: CommentStamp
+    # The comment's HTML before and after its actions slot.
+    head: str
+    tail: str
+
+
+@dataclass(frozen=True)
+class RenderedPage:
+    comments: tuple[HtmlPiece, ...]
+    earlier: int | None
+    count: int  # every comment of the post up to its newest id, not only this page's
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Whom a page is composed for, and what they may do to others' comments."""
+
+    user: User
+    can_moderate: bool
+    csrf_token: str
+    now: datetime
+
+
+@memoize
+def format_version() -> str:
+    """Changes with _comment.html and Comment.as_json, so a deploy never serves pieces in an old format."""
+    source = get_template(COMMENT_TEMPLATE).template.source + inspect.getsource(Comment.as_json)
+    return hashlib.blake2s(source.encode(), digest_size=4).hexdigest()
+
+
+async def cache_get_many(keys: list[str]) -> dict[str, object]:
+    """What the cache holds of `keys`; nothing while the cache (Redis) is down: pages are then rendered afresh."""
+    try:
+        return await _cache_get_many(keys)
+    except Exception:
+        cache_outage()
+        return {}
+
+
+async def cache_set_many(entries: dict[str, object], seconds: int) -> None:
+    try:
+        await _cache_set_many(entries, seconds)
+    except Exception:
+        cache_outage()
+
+
+def cache_outage() -> None:
+    global _outage_logged_at
+    if time.monotonic() - _outage_logged_at >= OUTAGE_LOG_SECONDS:
+        _outage_logged_at = time.monotonic()
+        logger.warning("page cache unavailable, rendering from the database", exc_info=True)
+
+
+def version_key(kind: str, post: Post, *parts: object) -> str:
+    return ":".join(map(str, [kind, post.pk, post.newest_comment_id, post.newest_change_id, *parts]))
+
+
+async def html_page(post: Post, *, before: int | None, limit: int) -> RenderedPage:
+    """The comments of one page of the post page (the newest without `before`), rendered."""
+    index_key = version_key("ci", post, f"b{before or ''}", limit)
+    count_key = version_key("cn", post)
+    found = await cache_get_many([index_key, count_key])
+    index, loaded = await page_index(post, found.get(index_key), index_key, before=before, after=None, limit=limit)
+    count = found.get(count_key)
+    if count is None:
+        count = await selectors.comment_count(post)
+        await cache_set_many({count_key: count}, INDEX_SECONDS)
+    pieces = await cached_pieces(post, index.stamps, "h", render_html, loaded)
+    return RenderedPage(
+        comments=tuple(HtmlPiece(stamp, *piece) for stamp, piece in pieces), earlier=index.earlier, count=count
+    )
+
+
+async def json_page(post: Post, *, before: int | None, after: int | None, limit: int) -> bytes:
+    """The body of GET /blog/posts/<id>/comments/ for this cursor, encoded."""
+    cursor = f"a{after}" if after is not None else f"b{before or ''}"
+    index_key = version_key("ci", post, cursor, limit)
+    index, loaded = await page_index(
+        post, (await cache_get_many([index_key])).get(index_key), index_key, before=before, after=after, limit=limit
+    )
+    pieces = await cached_pieces(post, index.stamps, "j", render_json, loaded)
+    last_id = pieces[-1][0].id if pieces else None
+    # The comments are JSON already: the answer is put together around them, not encoded again.
+    comments = ",".join(piece for _, piece in pieces)
+    cursors = f'"earlier": {json.dumps(index.earlier)}, "last_id": {json.dumps(last_id)}'
+    return f'{{"comments": [{comments}], {cursors}}}'.encode()
+
+
+async def page_index(
+    post: Post, cached: PageIndex | None, key: str, *, before: int | None, after: int | None, limit: int
+) -> tuple[PageIndex, Sequence[Comment]]:
+    """The cached index, or one read from the database with the comments it names (then cached)."""
+    if cached is not None:
+        return cached, ()
+    if after is not None:
+        page = await selectors.comments_after(post, after=after, limit=limit)
+    else:
+        page = await selectors.comments_before(post, before=before, limit=limit)
+    index = PageIndex.of(page)
+    await cache_set_many({key: index}, INDEX_SECONDS)
+    return index, page.comments
+
+
+async def cached_pieces[Piece](
+    post: Post,
+    stamps: Sequence[CommentStamp],
+    kind: str,
+    render: Callable[[Comment], Piece],
+    loaded: Sequence[Comment],
+) -> list[tuple[CommentStamp, Piece]]:
+    """Each comment's piece, rendering (and caching) only those not cached yet.
+
+    A comment deleted since the index was made is left out; one edited since is shown as it is now.
+    """
+    keys = [stamp.piece_key(kind) for stamp in stamps]
+    found = await cache_get_many(keys)
+    missing = {stamp.id for stamp, key in zip(stamps, keys, strict=True) if key not in found}
+    if not missing:
+        return [(stamp, found[key]) for stamp, key in zip(stamps, keys, strict=True)]
+    if not loaded:  # the index came from the cache, its comments did not
+        loaded = await selectors.comments_by_id(post, missing)
+    rendered = {comment.pk: (CommentStamp.of(comment), render(comment)) for comment in loaded if comment.pk in missing}
+    await cache_set_many({stamp.piece_key(kind): piece for stamp, piece in rendered.values()}, PIECE_SECONDS)
+    pieces = []
+    for stamp, key in zip(stamps, keys, strict=True):
+        if key in found:
+            pieces.append((stamp, found[key]))
+        elif stamp.id in rendered:
+            pieces.append(rendered[stamp.id])
+    return pieces
+
+
+def render_html(comment: Comment) -> tuple[str, str]:
+    # No request and no user in the context: nothing personal can end up in the cache.
+    html = get_template(COMMENT_TEMPLATE).render({"comment": comment, "actions": mark_safe(ACTIONS_SLOT)})  # noqa: S308
+    head, slot, tail = html.partition(ACTIONS_SLOT)
+    if not slot:
+        raise ImproperlyConfigured(f"{COMMENT_TEMPLATE} must show {{{{ actions }}}} once.")
+    return head, tail
+
+
+def render_json(comment: Comment) -> str:
+    return json.dumps(comment.as_json())
+
+
+def compose(page: RenderedPage, reader: Reader | None) -> SafeString:
+    """The page's comments as HTML, with the controls `reader` may use (None: an anonymous reader)."""
+    parts = []
+    for comment in page.comments:
+        parts.append(comment.head)
+        if reader is not None:
+            parts.append(actions_for(comment.stamp, reader))
+        parts.append(comment.tail)
+    return mark_safe("".join(parts))  # noqa: S308 - rendered by templates that escape user text
+
+
+def actions_for(comment: CommentStamp, reader: Reader) -> str:
+    own = comment.author_id == reader.user.pk
+    if not (own or reader.can_moderate):
+        return ""
+    context = {
+        "comment_id": comment.id,
+        "can_edit": own and comment.editable_until > reader.now,
+        "csrf_token": reader.csrf_token,
+    }
+    return get_template(ACTIONS_TEMPLATE).render(context)
