@@ -7,6 +7,10 @@
  * plain form submission. Every send carries a client_id, so the server saves a
  * comment once however many of those paths it took.
  *
+ * The page lists the newest comments; "Show earlier comments" puts older ones
+ * above them in place. An older page of comments (?before=) is plain HTML with
+ * links: the script leaves it alone.
+ *
  * Authors edit their comments in place (for the first five minutes), and
  * authors and moderators delete them, over the socket or HTTP the same way.
  * The server-rendered Edit link and Delete form keep working without it.
@@ -14,18 +18,62 @@
  * User text only ever reaches the page through textContent, never innerHTML.
  *
  * The parts, in live/: page.js (shared elements and state), render.js (comments
- * on the page), socket.js (the connection), composer.js (the comment form) and
- * editing.js (editing and deleting in place).
+ * on the page), socket.js (the connection), composer.js (the comment form),
+ * editing.js (editing and deleting in place) and earlier.js (earlier comments).
+ * No part imports one that imports it back: render.js and socket.js import only
+ * page.js, and hear from the parts above them through the callbacks given here.
  */
 
-import { list, section, seenIds, state } from './live/page.js';
-import { formatTime, scheduleEditLinkRemoval } from './live/render.js';
-import { connect, reconnectNow, setStatus } from './live/socket.js';
-import { onSubmit } from './live/composer.js';
-import { onListClick, onListKeydown, onListSubmit } from './live/editing.js';
+import { isLivePage, list, section, seenIds, state, viewer } from './live/page.js';
+import {
+  formatTime,
+  hookRender,
+  reloadComments,
+  removeComment,
+  renderComment,
+  scheduleEditLinkRemoval,
+  setViewer,
+  updateComment,
+} from './live/render.js';
+import { CLOSE_SESSION_ENDED, openSocket, reconnectNow } from './live/socket.js';
+import {
+  endSession,
+  onCommentAck,
+  onCommentError,
+  onSubmit,
+  sendUnansweredOverHttp,
+  settlePending,
+} from './live/composer.js';
+import { closeEditor, onListClick, onListKeydown, onListSubmit } from './live/editing.js';
+import { enableEarlierComments } from './live/earlier.js';
+
+const frameHandlers = new Map([
+  ['hello', onHello],
+  ['comment.created', (frame) => renderComment(frame.comment)],
+  ['comment.updated', (frame) => updateComment(frame.comment)],
+  ['comment.deleted', (frame) => removeComment(frame.id)],
+  ['comment.ack', onCommentAck],
+  ['error', onCommentError],
+  ['resync', () => reloadComments()],
+  ['session.ended', () => endSession()],
+]);
+
+function onHello(frame) {
+  // A server older than can_moderate leaves the page's answer standing.
+  setViewer(frame.user, 'can_moderate' in frame ? frame.can_moderate === true : viewer.canModerate);
+  // The page was rendered for a signed-in user, but the socket's session is anonymous.
+  if (frame.user === null && state.form) endSession();
+}
+
+function onSocketClosed(code) {
+  if (code === CLOSE_SESSION_ENDED) endSession();
+  sendUnansweredOverHttp();
+}
 
 function start() {
   list.querySelectorAll('li[data-comment-id]').forEach((li) => seenIds.add(Number(li.dataset.commentId)));
+  // A page that does not give the post's total has every comment in its list.
+  if (Number.isNaN(state.commentCount)) state.commentCount = list.querySelectorAll('li[data-comment-id]').length;
   // Server-rendered times are UTC; show them in the reader's time zone, like live ones.
   list.querySelectorAll('time[datetime]').forEach((time) => {
     time.textContent = formatTime(time.getAttribute('datetime'));
@@ -33,13 +81,14 @@ function start() {
   list.querySelectorAll('li[data-comment-id] a.comment-edit').forEach((link) => {
     scheduleEditLinkRemoval(link, link.closest('li.comment'));
   });
+  hookRender({ ownCommentArrived: (item) => settlePending(item, true), editorMustClose: closeEditor });
   list.addEventListener('click', onListClick);
   list.addEventListener('submit', onListSubmit);
   list.addEventListener('keydown', onListKeydown);
   if (state.form) state.form.addEventListener('submit', onSubmit);
+  enableEarlierComments();
   window.addEventListener('online', reconnectNow);
-  setStatus('connecting');
-  connect();
+  openSocket(frameHandlers, onSocketClosed);
 }
 
-if (section && list) start();
+if (section && list && isLivePage) start();

@@ -4,8 +4,18 @@
  * carries a client_id, so the server saves a comment once however many paths it took.
  */
 
-import { ACK_TIMEOUT_MS, element, list, newClientId, pending, state, viewer } from './page.js';
-import { buildBody, buildMeta, renderComment, setViewer, updateCount } from './render.js';
+import {
+  ACK_TIMEOUT_MS,
+  ACKED_COMMENT_WAIT_MS,
+  element,
+  list,
+  newClientId,
+  pending,
+  seenIds,
+  state,
+  viewer,
+} from './page.js';
+import { buildBody, buildMeta, catchUp, renderComment, setViewer, updateCount } from './render.js';
 import { sendFrame, socketOpen } from './socket.js';
 
 // ---- Posting a comment ----
@@ -45,7 +55,7 @@ function sendOverSocket(item) {
   item.timer = setTimeout(() => sendOverHttp(item), ACK_TIMEOUT_MS);
 }
 
-export async function sendOverHttp(item) {
+async function sendOverHttp(item) {
   clearTimeout(item.timer);
   if (item.via === 'http' || !state.form) return;
   item.via = 'http';
@@ -94,7 +104,7 @@ export function settlePending(item, succeeded) {
   return true;
 }
 
-export function clearTextIfUnchanged(item) {
+function clearTextIfUnchanged(item) {
   if (state.form && state.form.elements.body.value === item.body) state.form.elements.body.value = '';
 }
 
@@ -103,12 +113,12 @@ function awaitingServer() {
   return Array.from(pending.values()).some((item) => item.ackedId === undefined);
 }
 
-export function updateSending() {
+function updateSending() {
   const button = state.form && state.form.querySelector('button[type="submit"]');
   if (button) button.disabled = awaitingServer();
 }
 
-export function showFailure(failure) {
+function showFailure(failure) {
   if (failure.code === 'login_required') {
     setMessage(loginToComment());
     return;
@@ -122,6 +132,45 @@ export function showFailure(failure) {
 function setMessage(...nodes) {
   const box = state.form && state.form.querySelector('#comment-form-message');
   if (box) box.replaceChildren(...nodes);
+}
+
+// ---- Answers over the socket ----
+
+export function onCommentAck(frame) {
+  const item = pending.get(frame.client_id);
+  if (!item) return;
+  if (seenIds.has(frame.id)) {
+    settlePending(item, true);
+    return;
+  }
+  // Saved; its comment.created frame follows. Keep the pending one until then
+  // (no flicker), and fetch it if the broadcast never comes: the server may
+  // have lost it, and a comment the user wrote must not vanish.
+  clearTimeout(item.timer);
+  item.ackedId = frame.id;
+  clearTextIfUnchanged(item);
+  updateSending();
+  item.timer = setTimeout(async () => {
+    await catchUp(Math.min(state.lastId, frame.id - 1));
+    settlePending(item, true);
+  }, ACKED_COMMENT_WAIT_MS);
+}
+
+export function onCommentError(frame) {
+  const item = frame.client_id && pending.get(frame.client_id);
+  if (!item) {
+    console.warn('Comment socket error:', frame.code, frame.message);
+    return;
+  }
+  settlePending(item, false);
+  showFailure(frame);
+}
+
+// The socket closed: nothing will acknowledge what was sent over it; HTTP finishes the job.
+export function sendUnansweredOverHttp() {
+  pending.forEach((item) => {
+    if (item.via === 'socket' && item.ackedId === undefined) sendOverHttp(item);
+  });
 }
 
 // ---- A session that ended ----

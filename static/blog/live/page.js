@@ -9,6 +9,8 @@ export const list = document.getElementById('comments');
 const data = section ? section.dataset : {};
 
 export const RESYNC_PAGE_SIZE = 200; // the server returns at most this many comments per request
+// The page shows the newest comments only; "Show earlier comments" fetches this many more at a time.
+export const EARLIER_PAGE_SIZE = parseInt(data.pageSize, 10) || 50;
 export const ACK_TIMEOUT_MS = 8000;
 export const ACKED_COMMENT_WAIT_MS = 3000;
 export const COMMENT_MAX_LENGTH = 2000; // COMMENT_MAX_LENGTH in blog/models.py
@@ -19,15 +21,26 @@ export const deleteUrlPattern = data.commentDeleteUrl;
 export const editUrlPattern = data.commentEditUrl;
 // The page's CSRF token and Edit/Delete controls belong to this user's session.
 export const pageUser = data.user || null;
+// "false" on an older page of comments (?before=): plain HTML with links, nothing live.
+export const isLivePage = data.live !== 'false';
+// The post's total, data-comment-count, counts every comment up to this id (the newest at render).
+export const countedThrough = parseInt(data.lastCommentId, 10) || 0;
 
 export const state = {
   form: document.getElementById('comment-form'),
   lastId: parseInt(data.lastCommentId, 10) || 0,
   // Edits and deletions are numbered too; after a reconnect the server replays those after this one.
   lastChangeId: parseInt(data.lastChangeId, 10) || 0,
+  // The post's total for the heading: the list holds only a page of it. NaN when the page
+  // does not say; live-comments.js then counts what is listed.
+  commentCount: parseInt(data.commentCount, 10),
+  // Where the next "Show earlier comments" starts (?before=), '' when nothing is older.
+  earlierCursor: data.earlierCursor || '',
 };
 // Ids rendered or deleted: a comment can arrive twice (replay, resync, HTTP answer).
 export const seenIds = new Set();
+// Ids deleted: a deletion can arrive twice too (the answer and the broadcast), and counts once.
+export const deletedIds = new Set();
 // client_id -> {clientId, body, li, via: 'socket'|'http', timer, ackedId}
 export const pending = new Map();
 // Who the socket says is reading; until it has spoken, whom the page was rendered for.

@@ -1,13 +1,20 @@
 /*
  * Comments on the page: built with the same markup as templates/blog/_comment.html
  * (user text only through textContent), kept in id order, fetched when the socket
- * missed some, and given the Edit and Delete controls the reader may use.
+ * missed some, and given the Edit and Delete controls the reader may use. The list
+ * holds only a page of the post's comments (the newest, and any earlier ones the
+ * reader asked for); the heading counts them all.
+ *
+ * This part imports only page.js. The comment form and the inline editors hear of
+ * comments shown or gone through the callbacks given to hookRender().
  */
 
 import {
   commentsUrl,
   commentUrl,
+  countedThrough,
   csrfToken,
+  deletedIds,
   deleteUrlPattern,
   editors,
   editUrlPattern,
@@ -20,12 +27,20 @@ import {
   state,
   viewer,
 } from './page.js';
-import { settlePending } from './composer.js';
-import { closeEditor } from './editing.js';
 
 const heading = document.getElementById('comments-heading');
 const emptyNote = document.getElementById('no-comments');
 const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+// What the parts above this one do when a comment arrives or goes (live-comments.js sets them).
+const hooks = {
+  ownCommentArrived: (item) => {}, // the pending item this comment settles
+  editorMustClose: (editor) => {}, // its comment went, changed under it, or is no longer the reader's
+};
+
+export function hookRender(callbacks) {
+  Object.assign(hooks, callbacks);
+}
 
 // ---- Rendering ----
 
@@ -122,10 +137,11 @@ function insertInOrder(li, id) {
   list.appendChild(li);
 }
 
+// The post's total, as the server writes it ("2,000 comments"); pending ones are not in it yet.
 export function updateCount() {
-  const count = list.querySelectorAll('li.comment:not(.pending)').length;
-  if (heading) heading.textContent = count + (count === 1 ? ' comment' : ' comments');
-  if (emptyNote) emptyNote.hidden = list.children.length > 0;
+  const count = Math.max(state.commentCount, 0);
+  if (heading) heading.textContent = count.toLocaleString('en') + (count === 1 ? ' comment' : ' comments');
+  if (emptyNote) emptyNote.hidden = list.children.length > 0 || count > 0;
 }
 
 // fromStream: false for a comment we posted over HTTP. The stream may not have
@@ -133,17 +149,40 @@ export function updateCount() {
 export function renderComment(comment, fromStream) {
   if (fromStream !== false) state.lastId = Math.max(state.lastId, comment.id);
   const own = comment.client_id && pending.get(comment.client_id);
-  if (own) settlePending(own, true);
+  if (own) hooks.ownCommentArrived(own);
   if (seenIds.has(comment.id)) return;
   seenIds.add(comment.id);
+  // Older ones are in the page's total already (a resync can list one this page had not shown).
+  if (comment.id > countedThrough) state.commentCount += 1;
   insertInOrder(buildComment(comment), comment.id);
   updateCount();
 }
 
+// Comments older than any shown, from "Show earlier comments": already in the total.
+// Returns the items added, in id order (ids shown or deleted meanwhile are skipped).
+export function showEarlierComments(comments) {
+  const added = [];
+  comments.forEach((comment) => {
+    if (seenIds.has(comment.id)) return;
+    seenIds.add(comment.id);
+    const li = buildComment(comment);
+    insertInOrder(li, comment.id);
+    added.push(li);
+  });
+  updateCount();
+  return added.sort((a, b) => Number(a.dataset.commentId) - Number(b.dataset.commentId));
+}
+
 export function removeComment(id) {
+  // Counted: in the page's total, or added to it when it arrived. A deletion of a comment
+  // this page never counted (posted and deleted while it was away) changes nothing.
+  if (!deletedIds.has(id)) {
+    deletedIds.add(id);
+    if (id <= countedThrough || seenIds.has(id)) state.commentCount -= 1;
+  }
   seenIds.add(id);
   const editor = editors.get(id);
-  if (editor) closeEditor(editor);
+  if (editor) hooks.editorMustClose(editor);
   const li = document.getElementById('comment-' + id);
   if (li) li.remove();
   updateCount();
@@ -158,7 +197,7 @@ export function updateComment(comment) {
   oldBody.replaceWith(body);
   markEdited(li, comment.edited);
   const editor = editors.get(comment.id);
-  if (editor && editor.saving) closeEditor(editor);
+  if (editor && editor.saving) hooks.editorMustClose(editor);
 }
 
 export function commentBody(li) {
@@ -193,15 +232,24 @@ export function catchUp(after) {
   });
 }
 
-// After a resync (the server could not replay what this page missed), the server's whole
-// list replaces what is shown, so edits and deletions missed are applied too, not only new
-// comments. Frames that arrive meanwhile win: a comment shown only since the request is
+// The page shows every comment from its earlier cursor on (all of them without one); older
+// ones wait behind "Show earlier comments", which fetches them as the server has them then.
+function shownFrom() {
+  return state.earlierCursor ? Number(state.earlierCursor) : 0;
+}
+
+// After a resync (the server could not replay what this page missed), the server's list of
+// what this page shows replaces it, so edits and deletions missed are applied too, not only
+// new comments. Frames that arrive meanwhile win: a comment shown only since the request is
 // kept, one deleted live stays deleted (seenIds), and an edit newer than the list's stays.
+// (A comment deleted meanwhile among the older ones is not known here: the heading's total
+// may then be high until the page is loaded again.)
 export async function reloadComments() {
-  const shownBefore = Array.from(commentItems(), (li) => Number(li.dataset.commentId));
+  const from = shownFrom();
+  const shownBefore = Array.from(commentItems(), (li) => Number(li.dataset.commentId)).filter((id) => id >= from);
   const comments = [];
   try {
-    for (let after = 0; ; ) {
+    for (let after = Math.max(from - 1, 0); ; ) {
       const response = await fetch(commentsUrl + '?after=' + after, {
         headers: { Accept: 'application/json' },
         credentials: 'same-origin',
@@ -270,7 +318,7 @@ function syncActions(li) {
   const actions = li.querySelector(':scope > .comment-actions');
   if (!mayDelete(li)) {
     const editor = editors.get(Number(li.dataset.commentId));
-    if (editor) closeEditor(editor);
+    if (editor) hooks.editorMustClose(editor);
     if (actions) actions.remove();
     return;
   }

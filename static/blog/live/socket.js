@@ -1,35 +1,30 @@
 /*
  * The WebSocket: connects with the resume points (?after=, ?changes_after=), shows
- * the connection state, reconnects with backoff and jitter, and hands each frame
- * to its handler. Edits and deletions sent over it wait here for their answers.
+ * the connection state, reconnects with backoff and jitter, answers the server's
+ * pings and hands every other frame to the handlers openSocket() was given. Edits
+ * and deletions sent over it wait here for their answers.
+ *
+ * This part imports only page.js: what a frame or a close means for the comments
+ * and the form is the business of the callbacks it is given.
  */
 
-import {
-  ACK_TIMEOUT_MS,
-  ACKED_COMMENT_WAIT_MS,
-  newClientId,
-  pending,
-  requests,
-  seenIds,
-  state,
-  viewer,
-  wsPath,
-} from './page.js';
-import { catchUp, reloadComments, removeComment, renderComment, setViewer, updateComment } from './render.js';
-import {
-  clearTextIfUnchanged,
-  endSession,
-  sendOverHttp,
-  settlePending,
-  showFailure,
-  updateSending,
-} from './composer.js';
+import { ACK_TIMEOUT_MS, newClientId, requests, state, wsPath } from './page.js';
 
+// Reconnecting after a close the server did not explain (docs/protocol.md, "Visible state";
+// bench/load.py's clients wait the same): the nth retry in a row waits a random time between
+// half and all of min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (n - 1)).
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 15000;
 const OFFLINE_AFTER_FAILURES = 3;
+// 1013, "try again later": the server was too busy to take the handshake; the close reason is how
+// many seconds to wait (docs/protocol.md, "Close codes"). A reason outside 0..MAX_BUSY_WAIT_S, or
+// no number, is treated as "not said": the backoff's full delay instead. Either way a random
+// 0..BUSY_JITTER more, so the readers a busy server turned away together do not come back together.
+const CLOSE_TRY_AGAIN_LATER = 1013;
+const MAX_BUSY_WAIT_S = 120;
+const BUSY_JITTER = 0.2;
 // Close codes the server explains itself with (docs/protocol.md).
-const CLOSE_SESSION_ENDED = 4401;
+export const CLOSE_SESSION_ENDED = 4401;
 const CLOSE_NOT_FOUND = 4404;
 const CLOSE_TOO_SLOW = 4408;
 const CLOSE_TOO_MANY_SOCKETS = 4429;
@@ -52,8 +47,13 @@ const statusEl = document.getElementById('live-status');
 const readersEl = document.getElementById('live-readers');
 
 let socket = null;
-let failures = 0;
+let failures = 0; // closes in a row that the server did not explain; 1013 is not one
+let busyRefusals = 0; // 1013 closes in a row
 let retryTimer = null;
+let retryNotBefore = 0; // Date.now() before which the server asked not to be tried again
+// Set by openSocket(): frame type -> handler, and what to do when the socket closes.
+let frameHandlers = new Map();
+let onSocketClosed = (code) => {};
 
 // ---- Connection status ----
 
@@ -72,7 +72,17 @@ function showReaders(count) {
 
 // ---- The socket ----
 
-export function connect() {
+// handlers: frame type -> function(frame); 'comment.ack' and 'error' get only the frames that
+// answer no edit or deletion sent with sendRequest(). closed(code): after every close, before
+// the page reconnects or stops.
+export function openSocket(handlers, closed) {
+  frameHandlers = handlers;
+  onSocketClosed = closed;
+  setStatus('connecting');
+  connect();
+}
+
+function connect() {
   retryTimer = null;
   const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
   let ws;
@@ -84,7 +94,7 @@ export function connect() {
   }
   socket = ws;
   ws.addEventListener('message', (event) => onFrame(event.data));
-  ws.addEventListener('close', (event) => onClose(ws, event.code));
+  ws.addEventListener('close', (event) => onClose(ws, event.code, event.reason));
 }
 
 export function socketOpen() {
@@ -95,18 +105,18 @@ export function sendFrame(frame) {
   socket.send(JSON.stringify(frame));
 }
 
-function onClose(ws, code) {
+function onClose(ws, code, reason) {
   if (ws !== socket) return;
   socket = null;
   showReaders(0);
-  if (code === CLOSE_SESSION_ENDED) endSession();
-  // Nothing will acknowledge these now; HTTP finishes the job.
-  pending.forEach((item) => {
-    if (item.via === 'socket' && item.ackedId === undefined) sendOverHttp(item);
-  });
+  onSocketClosed(code);
   Array.from(requests.values()).forEach(retryOverHttp);
   if (FINAL_CLOSES.has(code)) {
     setStatus(FINAL_CLOSES.get(code));
+    return;
+  }
+  if (code === CLOSE_TRY_AGAIN_LATER) {
+    serverBusy(reason);
     return;
   }
   // Closed for not answering pings in time (a stalled tab, a slow network): resume at
@@ -120,34 +130,43 @@ function onClose(ws, code) {
   connectionLost();
 }
 
+function backoffBase(attempt) {
+  return Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (attempt - 1));
+}
+
 function connectionLost() {
   failures += 1;
   setStatus(failures >= OFFLINE_AFTER_FAILURES ? 'offline' : 'reconnecting');
-  const base = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (failures - 1));
+  const base = backoffBase(failures);
   // Jitter, so that readers do not all reconnect at once after a server restart.
   const delay = base / 2 + Math.random() * (base / 2);
   retryTimer = setTimeout(connect, delay);
 }
 
+// The server is up but turned this handshake away: not a failure (the page is not offline),
+// and no retry comes sooner than it asked, not even when the browser says it is back online.
+function serverBusy(reason) {
+  busyRefusals += 1;
+  setStatus('reconnecting');
+  const asked = secondsAsked(reason);
+  const wait = asked === null ? backoffBase(busyRefusals) : asked * 1000;
+  const delay = wait * (1 + Math.random() * BUSY_JITTER);
+  retryNotBefore = Date.now() + delay;
+  retryTimer = setTimeout(connect, delay);
+}
+
+// The close reason as seconds: a plain decimal ("2.5") in 0..MAX_BUSY_WAIT_S, else null.
+function secondsAsked(reason) {
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(reason)) return null;
+  const seconds = Number(reason);
+  return seconds <= MAX_BUSY_WAIT_S ? seconds : null;
+}
+
 export function reconnectNow() {
-  if (retryTimer === null) return;
+  if (retryTimer === null || Date.now() < retryNotBefore) return;
   clearTimeout(retryTimer);
   connect();
 }
-
-const frameHandlers = new Map([
-  ['hello', onHello],
-  ['comment.created', (frame) => renderComment(frame.comment)],
-  ['comment.updated', (frame) => updateComment(frame.comment)],
-  ['comment.deleted', (frame) => removeComment(frame.id)],
-  ['comment.ack', onAck],
-  ['error', onError],
-  ['resync', () => reloadComments()],
-  // The server's heartbeat: answering proves this page reads what it is sent.
-  ['ping', (frame) => sendFrame({ type: 'pong', token: frame.token })],
-  ['session.ended', () => endSession()],
-  ['presence', (frame) => showReaders(frame.readers)],
-]);
 
 function onFrame(text) {
   let frame;
@@ -156,58 +175,29 @@ function onFrame(text) {
   } catch (error) {
     return;
   }
-  if (frame && typeof frame.change === 'number') state.lastChangeId = Math.max(state.lastChangeId, frame.change);
-  const handler = frame && frameHandlers.get(frame.type);
+  if (!frame) return;
+  if (typeof frame.change === 'number') state.lastChangeId = Math.max(state.lastChangeId, frame.change);
+  if (frame.type === 'hello') {
+    failures = 0;
+    busyRefusals = 0;
+    setStatus('live');
+  } else if (frame.type === 'ping') {
+    // The server's heartbeat: answering proves this page reads what it is sent.
+    sendFrame({ type: 'pong', token: frame.token });
+    return;
+  } else if (frame.type === 'presence') {
+    showReaders(frame.readers);
+    return;
+  } else if (frame.type === 'comment.ack' || frame.type === 'error') {
+    const request = takeRequest(frame.client_id);
+    if (request) {
+      if (frame.type === 'comment.ack') request.answered(frame);
+      else request.failed(frame);
+      return;
+    }
+  }
+  const handler = frameHandlers.get(frame.type);
   if (handler) handler(frame); // unknown types are ignored: the server may be newer
-}
-
-function onHello(frame) {
-  failures = 0;
-  setStatus('live');
-  // A server older than can_moderate leaves the page's answer standing.
-  setViewer(frame.user, 'can_moderate' in frame ? frame.can_moderate === true : viewer.canModerate);
-  // The page was rendered for a signed-in user, but the socket's session is anonymous.
-  if (frame.user === null && state.form) endSession();
-}
-
-function onAck(frame) {
-  const request = takeRequest(frame.client_id);
-  if (request) {
-    request.answered(frame);
-    return;
-  }
-  const item = pending.get(frame.client_id);
-  if (!item) return;
-  if (seenIds.has(frame.id)) {
-    settlePending(item, true);
-    return;
-  }
-  // Saved; its comment.created frame follows. Keep the pending one until then
-  // (no flicker), and fetch it if the broadcast never comes: the server may
-  // have lost it, and a comment the user wrote must not vanish.
-  clearTimeout(item.timer);
-  item.ackedId = frame.id;
-  clearTextIfUnchanged(item);
-  updateSending();
-  item.timer = setTimeout(async () => {
-    await catchUp(Math.min(state.lastId, frame.id - 1));
-    settlePending(item, true);
-  }, ACKED_COMMENT_WAIT_MS);
-}
-
-function onError(frame) {
-  const request = takeRequest(frame.client_id);
-  if (request) {
-    request.failed(frame);
-    return;
-  }
-  const item = frame.client_id && pending.get(frame.client_id);
-  if (!item) {
-    console.warn('Comment socket error:', frame.code, frame.message);
-    return;
-  }
-  settlePending(item, false);
-  showFailure(frame);
 }
 
 // ---- Edits and deletions over the socket ----
