@@ -9,7 +9,7 @@ PORT ?= 8000
 # As DAPHNE_FLAGS in tests/processes.py: the app's frame limit, and a keepalive ping a minute.
 DAPHNE_FLAGS := --websocket-max-message-size 65536 --ping-interval 60
 
-.PHONY: run test lint chromium system-packages bench
+.PHONY: run test lint chromium system-packages bench-tools bench bench-quick
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "asgi_blog needs Python 3.12 or newer (Django 6.1); found " + sys.version.split()[0])'
@@ -71,7 +71,26 @@ $(VENV)/.bench-installed: requirements.txt requirements-dev.txt requirements-ben
 	$(BIN)/pip install --quiet -r requirements-bench.txt
 	touch $@
 
-# The fan-out benchmark (several minutes; results in bench/results/, see bench/RESULTS.md).
-bench: $(VENV)/.bench-installed
-	$(BIN)/python -m bench.run
-	$(BIN)/python -m bench.report
+# The benchmark measures the HTTP rows with wrk and runs its own Redis (Debian's packages).
+bench-tools:
+	@missing=""; \
+	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing$$missing for the benchmark"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "The benchmark needs:$$missing (sudo apt-get install$$missing)" >&2; exit 1; \
+	  fi; \
+	fi
+
+# The whole benchmark (about 20 minutes; docs/benchmark.md): bench/results/full.json, PNG plots,
+# then the markdown summary to paste into bench/RESULTS.md, printed even when the run failed
+# (something lost): that is when it is needed.
+bench: $(VENV)/.bench-installed bench-tools
+	$(BIN)/python -m bench.run; status=$$?; $(BIN)/python -m bench.report; exit $$status
+
+# Every section at small sizes, about a minute; fails if anything was lost or any row errored.
+bench-quick: $(VENV)/.bench-installed bench-tools
+	$(BIN)/python -m bench.run --quick

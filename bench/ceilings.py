@@ -3,12 +3,21 @@
 - `raw_broadcast_app`: an ASGI app with no Django, run under daphne. Every text
   frame a client sends goes to every connected client.
 - `python -m bench.ceilings --port N`: the same on a bare `websockets` server.
+
+Both greet each reader with a `hello` frame, as the app does once a reader is
+subscribed, so the reconnecting client (bench/live.py) can tell "in" the same way
+everywhere. Both run with the app's garbage-collector settings, so a ratio measures
+the app's own work, not a collector pause that one side has and the other does not.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+
+from asgi_blog.gc_tuning import tune_for_long_lived_sockets
+
+HELLO = '{"type":"hello","user":null,"can_comment":false,"can_moderate":false}'
 
 _clients: set = set()
 
@@ -22,6 +31,7 @@ async def raw_broadcast_app(scope, receive, send) -> None:
         return
     await receive()  # websocket.connect
     await send({"type": "websocket.accept"})
+    await send({"type": "websocket.send", "text": HELLO})
     _clients.add(send)
     try:
         while True:
@@ -42,6 +52,7 @@ async def serve_websockets(port: int) -> None:
     connected = set()
 
     async def handler(websocket) -> None:
+        await websocket.send(HELLO)
         connected.add(websocket)
         try:
             async for message in websocket:
@@ -56,4 +67,11 @@ async def serve_websockets(port: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
-    asyncio.run(serve_websockets(parser.parse_args().port))
+    port = parser.parse_args().port
+    import websockets.asyncio.server  # noqa: F401 - loaded before the collector is tuned, as daphne's modules are
+
+    tune_for_long_lived_sockets()
+    asyncio.run(serve_websockets(port))
+else:
+    # daphne imports this module to find raw_broadcast_app, after its own: tune once they are loaded.
+    tune_for_long_lived_sockets()

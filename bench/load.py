@@ -1,9 +1,10 @@
 """The load client: N readers, one writer, M comments at R per second; the same for every target.
 
 Latency is from the writer's send to each reader's receipt, on one clock (one
-process). Frames are matched to comments by the text "bench <run token> <seq>" that every
+process). Frames are matched to comments by the text "bench <round token> <seq>" that every
 target's frames carry, so parsing costs the same everywhere, and comments of
-earlier runs on the same post are never counted.
+earlier rounds on the same post are never counted. The readers connect once and
+stay for every round of a target.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import aiohttp
+
+from bench.live import CLOSE_TRY_AGAIN_LATER, try_again_seconds
 
 BODY = "bench {token} {seq}"
 # The app's heartbeat (realtime/heartbeat.py): a reader that does not answer is closed.
@@ -65,17 +68,30 @@ class Readers:
     pattern: re.Pattern[str]
     sockets: list[aiohttp.ClientWebSocketResponse] = field(default_factory=list)
     received: dict[int, list[float]] = field(default_factory=dict)
+    token: str = ""  # the current round's: frames of earlier rounds are not counted
+    refused: int = 0  # handshakes closed with 1013 and retried
     tasks: list[asyncio.Task] = field(default_factory=list)
 
     async def connect(self, urls: list[str], origin: str, count: int) -> None:
         for start in range(0, count, CONNECT_BATCH):
             batch = range(start, min(count, start + CONNECT_BATCH))
-            opened = await asyncio.gather(
-                *(self.session.ws_connect(urls[n % len(urls)], origin=origin, autoping=True) for n in batch)
-            )
+            opened = await asyncio.gather(*(self.connect_one(urls[n % len(urls)], origin) for n in batch))
             self.sockets.extend(opened)
             # Read at once: aiohttp answers the server's keepalive pings only while the socket is read.
             self.tasks.extend(asyncio.create_task(self.read(ws)) for ws in opened)
+
+    async def connect_one(self, url: str, origin: str) -> aiohttp.ClientWebSocketResponse:
+        """A reader in once it has its first frame (`hello`); a 1013 refusal is retried after the wait it asks."""
+        while True:
+            ws = await self.session.ws_connect(url, origin=origin, autoping=True)
+            first = await ws.receive()
+            if first.type == aiohttp.WSMsgType.TEXT:
+                return ws
+            if first.type == aiohttp.WSMsgType.CLOSE and first.data == CLOSE_TRY_AGAIN_LATER:
+                self.refused += 1
+                await asyncio.sleep(try_again_seconds(first.extra or ""))
+                continue
+            raise RuntimeError(f"a reader was refused: {first.type} {first.data} {first.extra}")
 
     async def read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         async for message in ws:
@@ -85,8 +101,8 @@ class Readers:
                 await ws.send_str(pong(message.data))
                 continue
             found = self.pattern.search(message.data)
-            if found:
-                self.received.setdefault(int(found.group(1)), []).append(time.perf_counter())
+            if found and found.group(1) == self.token:
+                self.received.setdefault(int(found.group(2)), []).append(time.perf_counter())
 
     async def close(self) -> None:
         for task in self.tasks:
@@ -116,31 +132,41 @@ async def fan_out(
     readers: int,
     comments: int,
     rate: float | None,
-) -> dict:
-    """Connect the readers, send the comments (at `rate` per second, or back to back), measure.
+    rounds: int = 1,
+) -> list[dict]:
+    """Connect the readers once, then per round send the comments (at `rate` per second, or back to back).
 
-    The result keeps every latency (`latencies_ms`, `last_reader_ms`) so that rounds can be pooled.
+    Each round's result keeps every latency (`latencies_ms`, `last_reader_ms`) so that rounds can be pooled.
     """
     before = sum(rss_bytes(pid) for pid in server_pids)
-    token = secrets.token_hex(4)
+    results = []
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-        group = Readers(session, re.compile(BODY.format(token=token, seq=r"(\d+)")))
+        group = Readers(session, re.compile(r"bench (\w+) (\d+)"))
         await group.connect(reader_urls, origin, readers)
         await asyncio.sleep(1)  # let handshakes and first frames settle
         after = sum(rss_bytes(pid) for pid in server_pids)
-        client_cpu = time.process_time()
-        # The client's own garbage collection would show up as server latency.
-        gc.disable()
-        try:
-            sent = await send_paced(send, token, comments, rate)
-            deadline = time.perf_counter() + DELIVERY_GRACE_SECONDS
-            while time.perf_counter() < deadline and sum(map(len, group.received.values())) < readers * comments:  # noqa: ASYNC110 - polls a count, bounded by the deadline
-                await asyncio.sleep(0.05)
-        finally:
-            gc.enable()
-        client_cpu = time.process_time() - client_cpu
+        for _ in range(rounds):
+            results.append(await one_round(group, send, readers, comments, rate))
+            results[-1]["rss_per_connection_kb"] = (after - before) / readers / 1024
+            results[-1]["refused_1013"] = group.refused
         await group.close()
+    return results
 
+
+async def one_round(group: Readers, send: Send, readers: int, comments: int, rate: float | None) -> dict:
+    token = secrets.token_hex(4)
+    group.token, group.received = token, {}
+    client_cpu = time.process_time()
+    # The client's own garbage collection would show up as server latency.
+    gc.disable()
+    try:
+        sent = await send_paced(send, token, comments, rate)
+        deadline = time.perf_counter() + DELIVERY_GRACE_SECONDS
+        while time.perf_counter() < deadline and sum(map(len, group.received.values())) < readers * comments:  # noqa: ASYNC110 - polls a count, bounded by the deadline
+            await asyncio.sleep(0.05)
+    finally:
+        gc.enable()
+    client_cpu = time.process_time() - client_cpu
     latencies = [(at - sent[seq]) * 1000 for seq, times in group.received.items() for at in times]
     last_reader = [(max(times) - sent[seq]) * 1000 for seq, times in group.received.items() if len(times) >= readers]
     return {
@@ -149,7 +175,6 @@ async def fan_out(
         **latency_summary(latencies, last_reader),
         "delivered": len(latencies),
         "expected": readers * comments,
-        "rss_per_connection_kb": (after - before) / readers / 1024,
         "client_cpu_seconds": client_cpu,
         "latencies_ms": latencies,
         "last_reader_ms": last_reader,
@@ -164,47 +189,3 @@ def latency_summary(latencies: list[float], last_reader: list[float]) -> dict[st
         "max_ms": max(latencies, default=float("nan")),
         "last_reader_p50_ms": percentile(last_reader, 0.50),
     }
-
-
-async def idle(
-    *, reader_urls: list[str], origin: str, server_pids: list[int], readers: int, seconds: float
-) -> dict[str, float]:
-    """Connect idle readers; measure the server's memory per connection and its CPU while idle."""
-    before = sum(rss_bytes(pid) for pid in server_pids)
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-        group = Readers(session, re.compile("(?!)"))  # idle: no comment is expected
-        await group.connect(reader_urls, origin, readers)
-        await asyncio.sleep(10)  # let the connect work (and the garbage collection it causes) finish
-        after = sum(rss_bytes(pid) for pid in server_pids)
-        cpu_before = sum(cpu_seconds(pid) for pid in server_pids)
-        await asyncio.sleep(seconds)
-        cpu = sum(cpu_seconds(pid) for pid in server_pids) - cpu_before
-        open_sockets = sum(not ws.closed for ws in group.sockets)
-        await group.close()
-    return {
-        "readers": readers,
-        "open_at_end": open_sockets,
-        "rss_per_connection_kb": (after - before) / readers / 1024,
-        "idle_cpu_percent_of_a_core": 100 * cpu / seconds,
-    }
-
-
-async def page_rate(*, url: str, seconds: float, concurrency: int) -> dict[str, float]:
-    """Requests per second for one page, `concurrency` requests at a time."""
-    done = 0
-    statuses: set[int] = set()
-
-    async def worker(session: aiohttp.ClientSession, until: float) -> None:
-        nonlocal done
-        while time.perf_counter() < until:
-            async with session.get(url) as response:
-                await response.read()
-                statuses.add(response.status)
-            done += 1
-
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-        async with session.get(url) as warm:
-            await warm.read()
-        until = time.perf_counter() + seconds
-        await asyncio.gather(*(worker(session, until) for _ in range(concurrency)))
-    return {"requests_per_second": done / seconds, "statuses": sorted(statuses)}
