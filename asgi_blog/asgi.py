@@ -4,8 +4,10 @@ Both first pass through TrustedProxyMiddleware, which takes the client address
 and scheme from a proxy listed in BLOG_TRUSTED_PROXIES (and from no one else),
 so pages, django-axes, the comment limits and the socket see the same address.
 The WebSocket side accepts only the site's own origin (or CSRF_TRUSTED_ORIGINS),
-logging refusals, and reads the same Django session as HTTP (a fallback-aware
-version of Channels' AuthMiddlewareStack).
+logging refusals, then admits at most BLOG_HANDSHAKES_IN_FLIGHT handshakes at
+once (realtime/admission.py: the others are told with 1013 when to come back,
+before any session or database work), and reads the same Django session as HTTP
+(a read-only, fallback-aware version of Channels' AuthMiddlewareStack).
 """
 
 import os
@@ -21,6 +23,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from asgi_blog.gc_tuning import tune_for_long_lived_sockets  # noqa: E402
 from asgi_blog.proxy import TrustedProxyMiddleware  # noqa: E402
 from asgi_blog.startup import require_collected_static_files  # noqa: E402
+from realtime.admission import HandshakeAdmission  # noqa: E402
 from realtime.auth import SessionAuthMiddlewareStack  # noqa: E402
 from realtime.origin import SiteOriginValidator  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
@@ -34,7 +37,9 @@ application = TrustedProxyMiddleware(
     ProtocolTypeRouter(
         {
             "http": django_asgi_app,
-            "websocket": SiteOriginValidator(SessionAuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+            "websocket": SiteOriginValidator(
+                HandshakeAdmission(SessionAuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+            ),
         }
     )
 )

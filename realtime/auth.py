@@ -7,46 +7,97 @@ fallbacks, but then cycles the session key, which a socket cannot hand back to
 the browser as a cookie. So the socket verifies the session read-only, with
 Django's rules: known backend, active user, auth hash valid under the current
 key or a fallback. The next HTTP request upgrades the hash as usual.
+
+The check is one sync function run in one call on the database thread (the
+session row and the user, and nothing else), because every hop to the database
+thread waits behind every other socket's; a handshake without a session cookie
+makes none. Channels' session middleware is not used: it wraps every frame sent
+to save a session that a socket never changes.
 """
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from datetime import datetime
 from importlib import import_module
+from typing import Any
 
-from channels.auth import AuthMiddleware
-from channels.db import aclose_old_connections
-from channels.sessions import CookieMiddleware, SessionMiddleware
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model, load_backend
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.base import SessionBase
+from django.http import parse_cookie
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from blog.models import User
+from realtime.admission import HANDSHAKE_SCOPE_KEY, Handshake, HandshakeTooLate, check_in_time
+from realtime.database_thread import on_database_thread
+
+logger = logging.getLogger(__name__)
 
 
-async def session_user(session: SessionBase) -> User | AnonymousUser:
-    """The user a session names, or AnonymousUser; never modifies the session."""
-    # Called before any consumer handler (the handshake) and from background session checks,
-    # where Channels does not drop a connection that died with a database restart.
-    await aclose_old_connections()
-    user_id = get_user_model()._meta.pk.to_python(await session.aget(SESSION_KEY))
-    backend_path = await session.aget(BACKEND_SESSION_KEY)
+@dataclass(frozen=True)
+class SessionRead:
+    user: User | AnonymousUser
+    # When the stored session expires, read with it; None when the store cannot say (not the database backend).
+    expires_at: datetime | None = None
+
+
+def session_store(session_key: str | None) -> SessionBase:
+    # A key that is not a plausible session key (too short, empty) becomes None here, read as anonymous.
+    return import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+
+
+def read_session(session: SessionBase, handshake: Handshake | None = None) -> SessionRead:
+    """The user a session names (or AnonymousUser) and its expiry. Sync: the caller runs it in one database hop.
+
+    Never modifies the session. Raises HandshakeTooLate, before any query, for a handshake no one waits for.
+    """
+    check_in_time(handshake)
+    expires_at = load_session(session)
+    user_id = get_user_model()._meta.pk.to_python(session.get(SESSION_KEY))
+    backend_path = session.get(BACKEND_SESSION_KEY)
     if user_id is None or backend_path not in settings.AUTHENTICATION_BACKENDS:
-        return AnonymousUser()
-    # ModelBackend.aget_user() returns None for inactive users.
-    user = await load_backend(backend_path).aget_user(user_id)
+        return SessionRead(AnonymousUser())
+    # ModelBackend.get_user() returns None for inactive users.
+    user = load_backend(backend_path).get_user(user_id)
     if user is None:
-        return AnonymousUser()
-    session_hash = await session.aget(HASH_SESSION_KEY)
+        return SessionRead(AnonymousUser())
+    session_hash = session.get(HASH_SESSION_KEY)
     if not session_hash:
-        return AnonymousUser()
+        return SessionRead(AnonymousUser())
     valid_hashes = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()]
     if not any(constant_time_compare(session_hash, valid) for valid in valid_hashes):
-        return AnonymousUser()
-    return user
+        return SessionRead(AnonymousUser())
+    return SessionRead(user, expires_at)
+
+
+def load_session(session: SessionBase) -> datetime | None:
+    """Load the session's data; with the database backend, return its row's expiry read in the same query.
+
+    The row's date, not get_expiry_date(): that counts an expiry given in seconds
+    from now on every call, while the row counts from the session's last save.
+    Reading it here saves the socket's expiry watch a query of its own at connect.
+    """
+    read_row = getattr(session, "_get_session_from_db", None)  # the db and cached_db backends
+    if read_row is None:
+        session.keys()  # loads the data
+        return None
+    row = read_row()  # None for a missing or expired session (and the key is forgotten, as load() does)
+    session._session_cache = session.decode(row.session_data) if row else {}
+    return row.expire_date if row else None
+
+
+def session_still_names_now(session_key: str | None, user: User) -> User | None:
+    """Sync: reload the session from its store; the fresh user if it still names `user`."""
+    if not session_key:
+        return None
+    current = read_session(session_store(session_key)).user
+    if current.is_authenticated and current.pk == user.pk:
+        return current
+    return None
 
 
 async def session_still_names(session_key: str | None, user: User) -> User | None:
@@ -57,32 +108,55 @@ async def session_still_names(session_key: str | None, user: User) -> User | Non
     """
     if not session_key:
         return None
-    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-    current = await session_user(store)
-    if current.is_authenticated and current.pk == user.pk:
-        return current
-    return None
+    return await on_database_thread(session_still_names_now)(session_key, user)
+
+
+def session_expires_at_now(session_key: str | None) -> datetime | None:
+    store = session_store(session_key)
+    if hasattr(store, "get_model_class"):
+        rows = store.get_model_class().objects.filter(session_key=session_key, expire_date__gt=timezone.now())
+        return rows.values_list("expire_date", flat=True).first()
+    if not store.exists(session_key):
+        return None
+    return store.get_expiry_date()
 
 
 async def session_expires_at(session_key: str | None) -> datetime | None:
     """When the stored session expires; None when it is gone or has expired."""
-    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-    if hasattr(store, "get_model_class"):
-        # The row's date, not aget_expiry_date(): that counts an expiry given in seconds from
-        # now on every call, while the row counts from the session's last save.
-        rows = store.get_model_class().objects.filter(session_key=session_key, expire_date__gt=timezone.now())
-        return await rows.values_list("expire_date", flat=True).afirst()
-    if not await store.aexists(session_key):
-        return None
-    return await store.aget_expiry_date()
+    return await on_database_thread(session_expires_at_now)(session_key)
 
 
-class SessionAuthMiddleware(AuthMiddleware):
-    """Channels' AuthMiddleware with the read-only, fallback-aware session check above."""
+def session_key_from_cookie(scope: dict[str, Any]) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"cookie":
+            return parse_cookie(value.decode("latin-1")).get(settings.SESSION_COOKIE_NAME)
+    return None
 
-    async def resolve_scope(self, scope: dict) -> None:
-        scope["user"]._wrapped = await session_user(scope["session"])
+
+class SessionAuthMiddleware:
+    """Puts the session (read-only) and its user in the scope: one database hop, none without a session cookie.
+
+    Also scope["session_expires_at"]: the stored session's expiry, read with it
+    (None when unknown), so the consumer need not read it again at connect.
+    """
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope, receive, send):
+        session = session_store(session_key_from_cookie(scope))
+        read = SessionRead(AnonymousUser())
+        if session.session_key is not None:
+            try:
+                read = await on_database_thread(read_session)(session, scope.get(HANDSHAKE_SCOPE_KEY))
+            except HandshakeTooLate:
+                # daphne has rejected it or is about to; a close before accept is its 403 anyway.
+                logger.info("websocket refused reason=handshake-too-late path=%s", scope.get("path", ""))
+                await send({"type": "websocket.close"})
+                return None
+        scope = dict(scope, session=session, user=read.user, session_expires_at=read.expires_at)
+        return await self.inner(scope, receive, send)
 
 
 def SessionAuthMiddlewareStack(inner):  # noqa: N802 - named like Channels' AuthMiddlewareStack
-    return CookieMiddleware(SessionMiddleware(SessionAuthMiddleware(inner)))
+    return SessionAuthMiddleware(inner)

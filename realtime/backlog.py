@@ -4,37 +4,39 @@ The socket's replay (?after=, ?changes_after=) and the hub's check against the
 database both use these, so the two agree on what "missed" means. Old changes
 are pruned (manage.py prune_comment_changes): a reader who last saw a change
 from before what was pruned is told to resync, never handed the rest with a gap.
+
+The readers are sync, run on the database thread (realtime/database_thread.py): a socket reads both
+kinds in one hop to the database thread (read_backlog), the hub one kind a call.
 """
 
 from __future__ import annotations
 
 from blog.models import RESUME_LIMIT, Comment, CommentChange, Post
 from realtime import broadcast
+from realtime.database_thread import on_database_thread
 
 BACKLOG_LIMIT = RESUME_LIMIT
 
 
-async def comments_after(post_id: int, after: int) -> list[dict] | None:
+def read_comments_after(post_id: int, after: int) -> list[dict] | None:
     """comment.created events for comments newer than `after`, in id order; None when too many."""
-    newer = Comment.objects.filter(post_id=post_id).after(after).for_display()[: BACKLOG_LIMIT + 1]
-    comments = [comment async for comment in newer]
+    comments = list(Comment.objects.filter(post_id=post_id).after(after).for_display()[: BACKLOG_LIMIT + 1])
     if len(comments) > BACKLOG_LIMIT:
         return None
     return [broadcast.comment_created_event(comment) for comment in comments]
 
 
-async def changes_after(post_id: int, after: int) -> list[dict] | None:
+def read_changes_after(post_id: int, after: int) -> list[dict] | None:
     """comment.updated and comment.deleted events for changes newer than `after`; None when too many,
     or when some of them were pruned."""
-    newer = CommentChange.objects.filter(post_id=post_id, id__gt=after).order_by("id")[: BACKLOG_LIMIT + 1]
-    changes = [change async for change in newer]
+    changes = list(CommentChange.objects.filter(post_id=post_id, id__gt=after).order_by("id")[: BACKLOG_LIMIT + 1])
     if len(changes) > BACKLOG_LIMIT:
         return None
     # Read after the changes: a prune committed in between has raised the boundary by now.
-    if after < await changes_pruned_through(post_id):
+    if after < changes_pruned_through(post_id):
         return None
     edited = {change.comment_id for change in changes if change.kind == CommentChange.Kind.EDITED}
-    current = {comment.pk: comment async for comment in Comment.objects.filter(pk__in=edited).select_related("author")}
+    current = {comment.pk: comment for comment in Comment.objects.filter(pk__in=edited).select_related("author")}
     events = []
     for change in changes:
         if change.kind == CommentChange.Kind.DELETED:
@@ -44,6 +46,23 @@ async def changes_after(post_id: int, after: int) -> list[dict] | None:
     return events
 
 
-async def changes_pruned_through(post_id: int) -> int:
-    pruned = Post.objects.filter(pk=post_id).values_list("changes_pruned_through", flat=True)
-    return await pruned.afirst() or 0
+def read_backlog(post_id: int, *, after: int | None, changes_after: int | None) -> dict[str, list[dict] | None]:
+    """What a resuming socket asked for ("after", "changes_after"), each as its reader returns it."""
+    missed: dict[str, list[dict] | None] = {}
+    if after is not None:
+        missed["after"] = read_comments_after(post_id, after)
+    if changes_after is not None:
+        missed["changes_after"] = read_changes_after(post_id, changes_after)
+    return missed
+
+
+def changes_pruned_through(post_id: int) -> int:
+    return Post.objects.filter(pk=post_id).values_list("changes_pruned_through", flat=True).first() or 0
+
+
+async def comments_after(post_id: int, after: int) -> list[dict] | None:
+    return await on_database_thread(read_comments_after)(post_id, after)
+
+
+async def changes_after(post_id: int, after: int) -> list[dict] | None:
+    return await on_database_thread(read_changes_after)(post_id, after)

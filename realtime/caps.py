@@ -8,6 +8,9 @@ process that died free themselves within a minute or so.
 The anonymous cap is off by default: many real readers share one address
 behind NAT. A cache that is down lets sockets through: reading a post is worth
 more than the cap.
+
+Each operation is one call to a worker thread: the async cache API (aget_many)
+makes a hop per slot, and not on the thread the database work queues on.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from blog.slots import Slot, aslot_release, aslot_renew, aslot_take
+from blog.slots import Slot, slot_release, slot_renew, slot_take
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +59,9 @@ class SocketSlot:
         if self.cap is None:
             return True
         try:
-            self.slot = await aslot_take(name=self.cap.name, capacity=self.cap.capacity, seconds=lease_seconds())
+            self.slot = await sync_to_async(slot_take, thread_sensitive=False)(
+                name=self.cap.name, capacity=self.cap.capacity, seconds=lease_seconds()
+            )
         except Exception:
             logger.warning("socket cap unavailable, allowing the socket cap=%s", self.cap.name, exc_info=True)
             return True
@@ -64,7 +70,7 @@ class SocketSlot:
     async def renew(self) -> None:
         if self.slot is not None:
             try:
-                await aslot_renew(self.slot, seconds=lease_seconds())
+                await sync_to_async(slot_renew, thread_sensitive=False)(self.slot, seconds=lease_seconds())
             except Exception:
                 logger.warning("socket cap renewal failed cap=%s", self.slot.key, exc_info=True)
 
@@ -72,6 +78,6 @@ class SocketSlot:
         slot, self.slot = self.slot, None
         if slot is not None:
             try:
-                await aslot_release(slot)
+                await sync_to_async(slot_release, thread_sensitive=False)(slot)
             except Exception:  # it expires on its own
                 logger.warning("socket cap release failed cap=%s", slot.key, exc_info=True)

@@ -13,15 +13,19 @@ import logging
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
+from autobahn.exception import Disconnected
+from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import ValidationError
 
 from blog import services
 from blog.failures import SERVICE_REFUSALS, failure_from
-from blog.models import Comment, Post
+from blog.models import Comment, Post, User
 from realtime import backlog, broadcast
+from realtime.admission import HANDSHAKE_SCOPE_KEY, Handshake, HandshakeTooLate, check_in_time
 from realtime.caps import SocketSlot, socket_cap
+from realtime.database_thread import on_database_thread
 from realtime.heartbeat import CLOSE_TOO_SLOW, Heartbeat, frame_bytes
 from realtime.hub import get_hub
 from realtime.session_gate import SessionGate
@@ -64,6 +68,27 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
     # RESUME_LIMIT of each), which may also arrive live; None for a socket that replayed nothing.
     replayed: set[tuple[str, int]] | None = None
 
+    async def dispatch(self, message: dict) -> None:
+        """Channels' dispatch without its hop to the database thread before every message.
+
+        Channels awaits aclose_old_connections() (a hop to the one thread every socket's
+        database work queues on) before each handler, pongs and bad frames included. Here
+        every database access goes through on_database_thread (realtime/database_thread.py),
+        which drops a connection that died in that thread before the call, so the hop buys nothing.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def websocket_disconnect(self, message: dict) -> None:
+        """Channels' version without its closing hop to the database thread (see dispatch).
+
+        This consumer joins no channel-layer groups, so there are none to leave here.
+        """
+        await self.disconnect(message["code"])
+        raise StopConsumer
+
     async def connect(self) -> None:
         self.user = self.scope["user"]
         self.slot = SocketSlot(socket_cap(self.user, client_address(self.scope)))
@@ -76,7 +101,15 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
         # Live events wait here while the backlog is sent, so the order holds.
         self.held: list[dict] | None = []
         self.background: set[asyncio.Task] = set()
-        self.post = await self.visible_post()
+        self.can_moderate = False
+        try:
+            self.post = await self.visible_post(handshake=self.scope.get(HANDSHAKE_SCOPE_KEY))
+        except HandshakeTooLate:
+            # daphne has rejected the handshake or is about to, or its client left: nothing more for it.
+            logger.info("websocket refused reason=handshake-too-late path=%s", self.scope["path"])
+            self.post = None
+            await self.close()
+            return
         if self.post is None:
             logger.info("websocket refused reason=post-not-visible path=%s", self.scope["path"])
             await self.refuse(CLOSE_NOT_FOUND)
@@ -93,7 +126,7 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
                 # Logout and password changes elsewhere are announced to this user's group.
                 self.joined_user_id = self.user.pk
                 await self.hub.join_user(self.user.pk, self)
-                self.run_in_background(self.end_session_at_expiry())
+                self.run_in_background(self.end_session_at_expiry(self.scope.get("session_expires_at")))
             await self.accept()
             self.heartbeat.start()
             logger.info("websocket connected post=%s user=%s", self.post.pk, self.user.pk)
@@ -102,13 +135,16 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
                     "type": "hello",
                     "user": self.user.get_username() if self.user.is_authenticated else None,
                     "can_comment": self.user.is_authenticated and self.post.is_published,
-                    "can_moderate": await self.user.ahas_perm("blog.delete_comment"),
+                    "can_moderate": self.can_moderate,
                 }
             )
             await self.send_json({"type": "presence", "readers": self.hub.presence.total(self.post.pk)})
             await self.replay_backlog()
             await self.release_held()
         except BaseException:
+            # Also a client that left mid-handshake (the admission middleware cancels connect()).
+            for task in self.background:
+                task.cancel()
             await self.leave_hub()
             await self.slot.release()
             raise
@@ -138,23 +174,32 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
             await self.hub.leave_user(self.joined_user_id, self)
             self.joined_user_id = None
 
-    async def visible_post(self) -> Post | None:
+    async def visible_post(self, handshake: Handshake | None = None) -> Post | None:
+        """The post if this socket's user may see it, and (self.can_moderate) whether the user may
+        delete anyone's comment: one hop to the database thread. Raises HandshakeTooLate instead
+        of reading anything for a handshake no one waits for."""
         post_id = self.scope["url_route"]["kwargs"]["post_id"]
-        visible = await Post.objects.avisible_to(self.user)
-        return await visible.filter(pk=post_id).afirst()
+        post, self.can_moderate = await on_database_thread(post_and_rights)(self.user, post_id, handshake)
+        return post
 
     async def replay_backlog(self) -> None:
-        """With ?after=N (and ?changes_after=M), send what the reader missed before any live frame."""
+        """With ?after=N (and ?changes_after=M), send what the reader missed before any live frame.
+
+        Both are read in one hop to the database thread, and none is made when neither is asked.
+        """
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
-        for name, read in (("after", backlog.comments_after), ("changes_after", backlog.changes_after)):
+        asked: dict[str, int | None] = {"after": None, "changes_after": None}
+        for name in asked:
             if name not in query:
                 continue
             try:
-                after = int(query[name][-1])
+                asked[name] = int(query[name][-1])
             except ValueError:
                 await self.send_error("bad_request", MESSAGE_BAD_AFTER.format(name=name))
-                continue
-            events = await read(self.post.pk, after)
+        if asked == {"after": None, "changes_after": None}:
+            return
+        missed = await on_database_thread(backlog.read_backlog)(self.post.pk, **asked)
+        for events in missed.values():
             # No pong can be read before connect() returns: a backlog larger than the
             # unread bound would close the socket, so the reader reloads the list instead.
             if events is None or sum(frame_bytes(event["frame"]) for event in events) > self.heartbeat.room_left:
@@ -285,7 +330,7 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
         self.heartbeat.answered(token)
 
     async def on_comment_create(self, frame: dict) -> int:
-        posted = await database_sync_to_async(services.comment_post)(
+        posted = await on_database_thread(services.comment_post)(
             post=self.post, author=self.user, body=text_field(frame, "body"), client_id=frame.get("client_id")
         )
         return posted.comment.pk
@@ -293,20 +338,20 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
     async def on_comment_delete(self, frame: dict) -> int:
         comment = await self.comment_of_this_post(frame)
         comment_id = comment.pk  # Django clears pk on delete
-        await database_sync_to_async(services.comment_delete)(comment=comment, actor=self.user)
+        await on_database_thread(services.comment_delete)(comment=comment, actor=self.user)
         return comment_id
 
     async def on_comment_edit(self, frame: dict) -> int:
         body = text_field(frame, "body")
         comment = await self.comment_of_this_post(frame)
-        await database_sync_to_async(services.comment_edit)(comment=comment, actor=self.user, body=body)
+        await on_database_thread(services.comment_edit)(comment=comment, actor=self.user, body=body)
         return comment.pk
 
     async def comment_of_this_post(self, frame: dict) -> Comment:
         comment_id = frame.get("id")
         if not isinstance(comment_id, int) or isinstance(comment_id, bool):
             raise FrameError("id", MESSAGE_ID_NOT_NUMBER)
-        comment = await Comment.objects.select_related("author").filter(pk=comment_id, post=self.post).afirst()
+        comment = await on_database_thread(comment_on_post)(comment_id, self.post)
         if comment is None:
             raise FrameError("id", MESSAGE_NO_SUCH_COMMENT)
         return comment
@@ -329,7 +374,12 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
     async def send_unchecked(self, text: str) -> None:
         # Straight to the server: AsyncWebsocketConsumer.send would only build this message
         # through two more calls, for every reader of every comment.
-        await self.base_send({"type": "websocket.send", "text": text})
+        try:
+            await self.base_send({"type": "websocket.send", "text": text})
+        except Disconnected:
+            # The reader has gone and daphne refuses the frame; the disconnect that will tell this
+            # consumer is still queued behind what it is doing now. Nothing more is sent meanwhile.
+            self.heartbeat.stop()
 
     async def close(self, code: int | None = None, reason: str | None = None) -> None:
         self.heartbeat.stop()  # nothing is sent after the close frame
@@ -344,6 +394,22 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
 
     async def send_error(self, code: str, message: str, *, client_id: str | None = None, **extra: object) -> None:
         await self.send_json({"type": "error", "code": code, "message": message, "client_id": client_id, **extra})
+
+
+def post_and_rights(user: User, post_id: int, handshake: Handshake | None) -> tuple[Post | None, bool]:
+    """Sync: the post if `user` may see it, and whether `user` may moderate its comments.
+
+    Django caches a user's permissions on the user object, so the draft check
+    (publish_post) and can_moderate (delete_comment) read them once between them.
+    """
+    check_in_time(handshake)
+    post = Post.objects.visible_to(user).filter(pk=post_id).first()
+    can_moderate = post is not None and user.is_authenticated and user.has_perm("blog.delete_comment")
+    return post, can_moderate
+
+
+def comment_on_post(comment_id: int, post: Post) -> Comment | None:
+    return Comment.objects.select_related("author").filter(pk=comment_id, post=post).first()
 
 
 def client_address(scope: dict) -> str | None:

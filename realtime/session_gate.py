@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
@@ -56,15 +57,20 @@ class SessionGate:
         await self.close(code=CLOSE_SESSION_ENDED)
         return False
 
-    async def end_session_at_expiry(self) -> None:
-        """Wake when the session expires, so a socket that only reads hears of it too."""
+    async def end_session_at_expiry(self, expires: datetime | None = None) -> None:
+        """Wake when the session expires, so a socket that only reads hears of it too.
+
+        `expires`: the expiry read with the session at connect, which saves a read; None to read it.
+        """
         while self.user.is_authenticated:
-            expires = await session_expires_at(self.session_key)
+            if expires is None:
+                expires = await session_expires_at(self.session_key)
             if expires is None:
                 await self.session_check(reason="expired")
                 return
             # A session extended meanwhile has a later expiry when this wakes: it sleeps again.
             await asyncio.sleep((expires - timezone.now()).total_seconds())
+            expires = None
 
     async def session_holds_for_writing(self) -> bool:
         """Re-check the session before any write. False when the socket had to close.

@@ -163,3 +163,20 @@ async def test_a_readers_replayed_comment_is_not_sent_again_live(sockets, post, 
     # The live broadcast of the same comment comes after the replay (a slow layer).
     await sync_to_async(broadcast.comment_created)(comment)
     assert await socket.receive_nothing()
+
+
+async def test_a_reader_gone_before_its_disconnect_arrives_costs_no_error(sockets, post, reader, caplog):
+    """daphne refuses frames for a connection that has closed while its disconnect is still queued."""
+    from autobahn.exception import Disconnected
+
+    await sockets.connect(post.pk)
+    (consumer,) = hub.get_hub().listeners[broadcast.post_group_name(post.pk)]
+
+    async def closed_protocol(message: dict) -> None:
+        raise Disconnected("Attempt to send on a closed protocol")
+
+    consumer.base_send = closed_protocol
+    comment = await sync_to_async(make_comment)(post, reader, body="to a closed socket")
+    await hub.get_hub().dispatch(await sync_to_async(broadcast.comment_created_event)(comment))
+    assert consumer.heartbeat.stopped
+    assert not [record for record in caplog.records if record.levelname in ("ERROR", "WARNING")]

@@ -1,0 +1,244 @@
+"""Admission control for handshakes (realtime/admission.py): a limit on those in flight, 1013 with the
+seconds to wait beyond it, and no work for handshakes no one waits for any more."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import override_settings
+
+from realtime import consumers
+from realtime.admission import (
+    CLOSE_TRY_AGAIN_LATER,
+    HANDSHAKE_SCOPE_KEY,
+    MAX_WAIT_SECONDS,
+    RATE_FLOOR_PER_SECOND,
+    RATE_MEMORY_SECONDS,
+    WAIT_JITTER,
+    HandshakeAdmission,
+    HandshakeRate,
+)
+from realtime.auth import SessionAuthMiddlewareStack
+from realtime.routing import websocket_urlpatterns
+from tests.realtime.conftest import session_cookie_for
+from tests.realtime.thread_hops import Hops, tables_queried
+from tests.test_settings import python
+
+STUCK_SECONDS = 5
+
+
+class HeldApplication:
+    """An application that holds every handshake in flight until released, counting the handshakes it saw."""
+
+    def __init__(self) -> None:
+        self.handshakes = 0
+        self.arrived = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def holding(self, count: int) -> None:
+        while self.handshakes < count:
+            self.arrived.clear()
+            await self.arrived.wait()
+
+    async def __call__(self, scope, receive, send) -> None:
+        self.handshakes += 1
+        self.arrived.set()
+        await receive()
+        await self.release.wait()
+        await send({"type": "websocket.accept"})
+        while (await receive())["type"] != "websocket.disconnect":
+            pass
+
+
+def socket_to(application, *, cookie: str | None = None) -> WebsocketCommunicator:
+    headers = [(b"host", b"localhost")]
+    if cookie is not None:
+        headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
+    return WebsocketCommunicator(application, "/ws/posts/1/comments/", headers=headers)
+
+
+async def closed_with(communicator: WebsocketCommunicator) -> tuple[int, str]:
+    connected, _ = await communicator.connect()
+    assert connected, "refusals are accepted first, so that a browser sees the code"
+    closed = await communicator.receive_output()
+    assert closed["type"] == "websocket.close"
+    return closed["code"], closed["reason"]
+
+
+@override_settings(BLOG_HANDSHAKES_IN_FLIGHT=2)
+async def test_a_handshake_over_the_limit_is_told_with_1013_when_to_come_back_and_never_reaches_the_app():
+    held = HeldApplication()
+    gate = HandshakeAdmission(held)
+    first, second = socket_to(gate), socket_to(gate)
+    for communicator in (first, second):
+        await communicator.send_input({"type": "websocket.connect"})
+    await held.holding(2)  # both in flight
+    code, reason = await closed_with(socket_to(gate))
+    assert code == CLOSE_TRY_AGAIN_LATER
+    assert 0 < float(reason) <= MAX_WAIT_SECONDS
+    assert held.handshakes == 2
+    # Accepted: no longer in flight, so the next handshake is let in.
+    held.release.set()
+    assert (await first.receive_output())["type"] == "websocket.accept"
+    assert (await second.receive_output())["type"] == "websocket.accept"
+    third = socket_to(gate)
+    connected, _ = await third.connect()
+    assert connected and held.handshakes == 3
+    for communicator in (first, second, third):
+        await communicator.disconnect()
+    assert gate.in_flight == 0
+
+
+@override_settings(BLOG_HANDSHAKES_IN_FLIGHT=1)
+async def test_refusals_in_a_burst_are_told_later_and_later_times():
+    held = HeldApplication()
+    gate = HandshakeAdmission(held)
+    admitted = socket_to(gate)
+    await admitted.send_input({"type": "websocket.connect"})
+    await held.holding(1)
+    waits = [float((await closed_with(socket_to(gate)))[1]) for _ in range(20)]
+    # The k-th refusal waits about k / rate: later places in the virtual queue, whatever the jitter.
+    assert waits[-1] > waits[0] * 5
+    held.release.set()
+    await admitted.disconnect()
+
+
+def test_the_virtual_queue_serves_the_refused_at_the_measured_rate():
+    rate = HandshakeRate()
+    now = 1000.0
+    for answered in range(800):  # 800 answered in the last 2 seconds: 400 a second
+        rate.record_answer(now - 2 + answered / 400)
+    assert rate.per_second(now) == 400
+    waits = [rate.wait_for_next_refused(now, in_flight=100) for _ in range(3)]
+    # Behind the 100 in flight: the first refused is 101st, then 102nd, then 103rd.
+    for place, wait in enumerate(waits, start=101):
+        assert place / 400 <= wait <= place / 400 * (1 + WAIT_JITTER)
+    # While the refused wait, few handshakes are answered: the process is not slower for that.
+    assert rate.per_second(now + 10) == 400
+    assert rate.per_second(now + 10 + RATE_MEMORY_SECONDS + 1) == RATE_FLOOR_PER_SECOND
+
+
+def test_the_wait_has_a_floor_rate_and_a_cap():
+    rate = HandshakeRate()
+    # Nothing answered lately (an idle process): the floor rate, not a division by zero or an endless wait.
+    assert rate.wait_for_next_refused(0.0, in_flight=0) <= (1 / RATE_FLOOR_PER_SECOND) * (1 + WAIT_JITTER)
+    waits = [rate.wait_for_next_refused(0.0, in_flight=0) for _ in range(20_000)]
+    assert max(waits) == MAX_WAIT_SECONDS
+
+
+@override_settings(BLOG_HANDSHAKES_IN_FLIGHT=1)
+async def test_a_storm_of_refusals_logs_one_line_not_one_per_refusal(caplog):
+    held = HeldApplication()
+    gate = HandshakeAdmission(held)
+    admitted = socket_to(gate)
+    await admitted.send_input({"type": "websocket.connect"})
+    await held.holding(1)
+    with caplog.at_level(logging.INFO, logger="realtime.admission"):
+        for _ in range(50):
+            await closed_with(socket_to(gate))
+    lines = [record for record in caplog.records if record.name == "realtime.admission"]
+    assert len(lines) == 1
+    assert "reason=too-many-handshakes" in lines[0].getMessage()
+    held.release.set()
+    await admitted.disconnect()
+
+
+class AgedHandshake:
+    """Makes every handshake look older than the deadline, as one that waited behind a storm."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope, receive, send):
+        scope[HANDSHAKE_SCOPE_KEY].arrived -= settings.BLOG_HANDSHAKE_DEADLINE_SECONDS + 1
+        return await self.inner(scope, receive, send)
+
+
+def aged_stack():
+    return HandshakeAdmission(AgedHandshake(SessionAuthMiddlewareStack(URLRouter(websocket_urlpatterns))))
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_late_handshake_with_a_session_reads_nothing_and_is_closed(post, reader):
+    cookie = await sync_to_async(session_cookie_for)(reader)
+    communicator = socket_to(aged_stack(), cookie=cookie)
+    communicator.scope["path"] = f"/ws/posts/{post.pk}/comments/"
+    async with tables_queried() as tables:
+        connected, code = await communicator.connect()
+    assert not connected  # closed before accept: daphne answers 403, as it has or will
+    assert tables == []
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_late_anonymous_handshake_reads_no_post_and_is_closed(post):
+    communicator = socket_to(aged_stack())
+    communicator.scope["path"] = f"/ws/posts/{post.pk}/comments/"
+    async with tables_queried() as tables:
+        connected, _ = await communicator.connect()
+    assert not connected
+    assert tables == []
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_client_that_leaves_mid_handshake_gets_no_more_work_and_frees_its_place(post, monkeypatch):
+    """Its consumer, waiting for the database thread, ends at once instead of when daphne kills it."""
+    hops = Hops(monkeypatch)
+    post_reads = []
+    read_post = consumers.post_and_rights
+    monkeypatch.setattr(consumers, "post_and_rights", lambda *args: post_reads.append(args) or read_post(*args))
+    gate = HandshakeAdmission(SessionAuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+    communicator = socket_to(gate)
+    communicator.scope["path"] = f"/ws/posts/{post.pk}/comments/"
+    # Keep the database thread busy, as a storm does: the handshake's read queues behind.
+    busy = threading.Event()
+    blocker = asyncio.ensure_future(sync_to_async(busy.wait)())
+    try:
+        await communicator.send_input({"type": "websocket.connect"})
+        async with asyncio.timeout(STUCK_SECONDS):
+            await hops.made(2)  # the blocker, then the handshake's read
+        assert gate.in_flight == 1
+        await communicator.send_input({"type": "websocket.disconnect", "code": 1001})
+        # Done while the thread is still busy: nothing waits for it.
+        async with asyncio.timeout(STUCK_SECONDS):
+            await asyncio.shield(communicator.future)
+        assert gate.in_flight == 0
+    finally:
+        busy.set()
+        await blocker
+    await sync_to_async(lambda: None)()  # anything still queued on the thread has run by now
+    assert post_reads == []
+
+
+@override_settings(BLOG_HANDSHAKES_IN_FLIGHT=1)
+async def test_a_handshake_refused_by_the_app_is_no_longer_in_flight():
+    async def refusing(scope, receive, send):
+        await receive()
+        await send({"type": "websocket.close"})
+
+    gate = HandshakeAdmission(refusing)
+    for _ in range(3):
+        connected, _ = await socket_to(gate).connect()
+        assert not connected
+    assert gate.in_flight == 0
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("BLOG_HANDSHAKES_IN_FLIGHT", "0"),
+        ("BLOG_HANDSHAKES_IN_FLIGHT", "many"),
+        ("BLOG_HANDSHAKE_DEADLINE_SECONDS", "0"),
+        ("BLOG_HANDSHAKE_DEADLINE_SECONDS", "soon"),
+    ],
+)
+def test_a_bad_admission_setting_stops_the_server_with_its_name(variable, value):
+    result = python("-c", "import django; django.setup()", DJANGO_DEBUG="1", **{variable: value})
+    assert result.returncode != 0
+    assert f"ImproperlyConfigured: {variable} must be" in result.stderr

@@ -1,0 +1,97 @@
+"""What a handshake and a frame cost: queries, and hops to the one thread all database work queues on.
+
+Every hop waits behind every other socket's, so a handshake storm is as slow as
+the number of hops per handshake; these tests pin the numbers down.
+"""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from realtime.consumers import MESSAGE_NOT_JSON
+from tests.factories import make_comment
+from tests.realtime.thread_hops import Hops, tables_queried
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def hops(monkeypatch) -> Hops:
+    return Hops(monkeypatch)
+
+
+async def warm_hub(sockets, post) -> None:
+    """A first reader: the hub's own work for a post it does not watch yet is not the handshake's."""
+    await sockets.connect(post.pk)
+
+
+async def test_an_anonymous_reader_without_a_session_cookie_costs_one_query_in_one_hop(sockets, post, hops):
+    await warm_hub(sockets, post)
+    hops.reset()
+    async with tables_queried() as tables:
+        hops.reset()  # entering the capture hopped
+        socket = await sockets.handshake(post.pk)
+        connected, _ = await socket.connect()
+        assert connected
+        assert (await socket.receive_json_from())["type"] == "hello"
+        handshake_hops = list(hops.on_database_thread)
+    # The post, read with its visibility; no session read, no permission read.
+    assert tables == ["blog_post"]
+    assert handshake_hops == ["post_and_rights"]
+    assert hops.elsewhere == []
+
+
+async def test_a_logged_in_reader_costs_five_queries_in_two_hops_to_the_database_thread(sockets, post, reader, hops):
+    """Session row, user, the user's and their groups' permissions (read once for both checks), the post."""
+    await warm_hub(sockets, post)
+    socket = await sockets.handshake(post.pk, user=reader)
+    hops.reset()
+    async with tables_queried() as tables:
+        hops.reset()
+        connected, _ = await socket.connect()
+        assert connected
+        hello = await socket.receive_json_from()
+        handshake_hops = list(hops.on_database_thread)
+    assert hello["user"] == "reader"
+    assert tables == [
+        "django_session",
+        "blog_user",
+        "auth_permission",  # the user's own permissions
+        "auth_permission",  # their groups'
+        "blog_post",
+    ]
+    assert handshake_hops == ["read_session", "post_and_rights"]
+    # The per-user socket cap's slot, in one call off the database thread.
+    assert hops.elsewhere == ["slot_take"]
+
+
+async def test_a_resuming_reader_reads_both_backlogs_in_one_more_hop(sockets, post, author, hops):
+    comment = await sync_to_async(make_comment)(post, author, body="missed")
+    await warm_hub(sockets, post)
+    hops.reset()
+    socket = await sockets.handshake(post.pk, query="after=0&changes_after=0")
+    connected, _ = await socket.connect()
+    assert connected
+    assert (await socket.receive_json_from())["type"] == "hello"
+    assert (await socket.receive_json_from())["comment"]["id"] == comment.pk
+    assert hops.on_database_thread == ["post_and_rights", "read_backlog"]
+
+
+async def test_a_pong_and_a_bad_frame_make_no_hop_to_the_database_thread(sockets, post, reader, hops):
+    """Channels hops to the database thread before every message; the consumer does not."""
+    socket, _ = await sockets.connect(post.pk, user=reader)
+    hops.reset()
+    await socket.send_json_to({"type": "pong", "token": "no ping of this socket"})
+    await socket.send_to(text_data="{not json")
+    # Frames are handled in order: when the answer to the second arrives, both were handled.
+    error = await socket.receive_json_from()
+    assert (error["code"], error["message"]) == ("bad_request", MESSAGE_NOT_JSON)
+    assert hops.on_database_thread == hops.elsewhere == []
+
+
+async def test_a_reader_leaving_makes_no_hop_to_the_database_thread(sockets, post, hops):
+    socket, _ = await sockets.connect(post.pk)
+    hops.reset()
+    await socket.disconnect()
+    assert hops.on_database_thread == hops.elsewhere == []
