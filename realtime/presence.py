@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 TICK_SECONDS = 1
 HEARTBEAT_SECONDS = 30
 EXPIRY_SECONDS = 75
+READERS_PER_ANNOUNCEMENT_SECOND = 1000
 
 
 class Presence:
@@ -33,8 +34,9 @@ class Presence:
         self.elsewhere: dict[int, dict[str, tuple[int, float]]] = {}
         # post id -> (readers, reported at) that this process last reported
         self.reported: dict[int, tuple[int, float]] = {}
-        # post id -> the total this process's readers were last told
+        # post id -> the total this process's readers were last told, and when
         self.announced: dict[int, int] = {}
+        self.announced_at: dict[int, float] = {}
 
     def total(self, post_id: int) -> int:
         now = time.monotonic()
@@ -78,11 +80,22 @@ class Presence:
                 self.reported.pop(post_id, None)
                 self.elsewhere.pop(post_id, None)
                 self.announced.pop(post_id, None)
+                self.announced_at.pop(post_id, None)
                 continue
             total = self.total(post_id)
-            if self.announced.get(post_id) != total:
+            if self.announced.get(post_id) != total and self.announcement_due(post_id, here, now):
                 self.announced[post_id] = total
+                self.announced_at[post_id] = now
                 await self.hub.hand_on(broadcast.post_group_name(post_id), broadcast.presence_event(total))
+
+    def announcement_due(self, post_id: int, here: int, now: float) -> bool:
+        """A count for every reader costs a frame per reader: on a popular post, say it less often.
+
+        One announcement a second per READERS_PER_ANNOUNCEMENT_SECOND readers here, so that
+        readers arriving in a crowd cost at most about that many presence frames a second.
+        """
+        interval = TICK_SECONDS * max(1, here / READERS_PER_ANNOUNCEMENT_SECOND)
+        return now - self.announced_at.get(post_id, float("-inf")) >= interval
 
     async def report(self, post_id: int, readers: int) -> None:
         self.reported[post_id] = (readers, time.monotonic())

@@ -180,3 +180,13 @@ async def test_a_reader_gone_before_its_disconnect_arrives_costs_no_error(socket
     await hub.get_hub().dispatch(await sync_to_async(broadcast.comment_created_event)(comment))
     assert consumer.heartbeat.stopped
     assert not [record for record in caplog.records if record.levelname in ("ERROR", "WARNING")]
+
+
+def test_presence_is_announced_less_often_the_more_readers_a_post_has():
+    """Each announcement is a frame per reader: a crowd arriving must not cost a frame per reader per second each."""
+    counter = presence.Presence(hub.Hub(get_channel_layer()))
+    counter.announced_at[1] = 100.0
+    per_second = presence.READERS_PER_ANNOUNCEMENT_SECOND
+    assert counter.announcement_due(1, here=10, now=100.0 + presence.TICK_SECONDS)
+    assert not counter.announcement_due(1, here=5 * per_second, now=100.0 + 4 * presence.TICK_SECONDS)
+    assert counter.announcement_due(1, here=5 * per_second, now=100.0 + 5 * presence.TICK_SECONDS)
