@@ -21,14 +21,11 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-import logging
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache as memoize
 
-from asgiref.sync import sync_to_async
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.template.loader import get_template
@@ -36,21 +33,13 @@ from django.utils.safestring import SafeString, mark_safe
 
 from blog import selectors
 from blog.models import Comment, Post, User
-
-logger = logging.getLogger(__name__)
+from blog.page_cache import cache_get_many, cache_set_many
 
 # Indexes and counts only need to outlive a burst of readers of one version of a post.
 INDEX_SECONDS = 10 * 60
 PIECE_SECONDS = 24 * 60 * 60
 COMMENT_TEMPLATE = "blog/_comment.html"
 ACTIONS_TEMPLATE = "blog/_comment_actions.html"
-# One thread hop for many keys: the cache's own aget_many awaits the keys one by one on
-# backends without a get_many of their own (the local-memory cache).
-_cache_get_many = sync_to_async(cache.get_many)
-_cache_set_many = sync_to_async(cache.set_many)
-# While the cache is down, say so at most this often, not once per page view.
-OUTAGE_LOG_SECONDS = 60
-_outage_logged_at = -OUTAGE_LOG_SECONDS
 # Where _comment.html puts the reader's controls. User text is escaped, so it cannot contain this.
 ACTIONS_SLOT = "<!--actions-->"
 
@@ -115,37 +104,60 @@ def format_version() -> str:
     return hashlib.blake2s(source.encode(), digest_size=4).hexdigest()
 
 
-async def cache_get_many(keys: list[str]) -> dict[str, object]:
-    """What the cache holds of `keys`; nothing while the cache (Redis) is down: pages are then rendered afresh."""
-    try:
-        return await _cache_get_many(keys)
-    except Exception:
-        cache_outage()
-        return {}
-
-
-async def cache_set_many(entries: dict[str, object], seconds: int) -> None:
-    try:
-        await _cache_set_many(entries, seconds)
-    except Exception:
-        cache_outage()
-
-
-def cache_outage() -> None:
-    global _outage_logged_at
-    if time.monotonic() - _outage_logged_at >= OUTAGE_LOG_SECONDS:
-        _outage_logged_at = time.monotonic()
-        logger.warning("page cache unavailable, rendering from the database", exc_info=True)
-
-
 def version_key(kind: str, post: Post, *parts: object) -> str:
     return ":".join(map(str, [kind, post.pk, post.newest_comment_id, post.newest_change_id, *parts]))
 
 
+def html_keys(post: Post, before: int | None, limit: int) -> tuple[str, str]:
+    """The keys of a post page's index and of the post's comment count."""
+    return version_key("ci", post, f"b{before or ''}", limit), version_key("cn", post)
+
+
+def json_index_key(post: Post, before: int | None, after: int | None, limit: int) -> str:
+    cursor = f"a{after}" if after is not None else f"b{before or ''}"
+    return version_key("ci", post, cursor, limit)
+
+
+def cached_html_page(post: Post, *, before: int | None, limit: int) -> RenderedPage | None:
+    """The page from the cache alone, or None when any part is missing (html_page then reads the database).
+
+    Synchronous: called in place for the local-memory cache, in the hop that read the post otherwise.
+    """
+    index_key, count_key = html_keys(post, before, limit)
+    found = cache.get_many([index_key, count_key])
+    if index_key not in found or count_key not in found:
+        return None
+    index = found[index_key]
+    pieces = only_cached_pieces(index.stamps, "h")
+    if pieces is None:
+        return None
+    return RenderedPage(
+        comments=tuple(HtmlPiece(stamp, *piece) for stamp, piece in pieces),
+        earlier=index.earlier,
+        count=found[count_key],
+    )
+
+
+def cached_json_page(post: Post, *, before: int | None, after: int | None, limit: int) -> bytes | None:
+    """The body of json_page from the cache alone, or None when any part is missing."""
+    index = cache.get(json_index_key(post, before, after, limit))
+    if index is None:
+        return None
+    pieces = only_cached_pieces(index.stamps, "j")
+    return None if pieces is None else json_body(index, pieces)
+
+
+def only_cached_pieces(stamps: Sequence[CommentStamp], kind: str) -> list[tuple[CommentStamp, object]] | None:
+    keys = [stamp.piece_key(kind) for stamp in stamps]
+    found = cache.get_many(keys)
+    if len(found) < len(keys):
+        return None
+    return [(stamp, found[key]) for stamp, key in zip(stamps, keys, strict=True)]
+
+
 async def html_page(post: Post, *, before: int | None, limit: int) -> RenderedPage:
     """The comments of one page of the post page (the newest without `before`), rendered."""
-    index_key = version_key("ci", post, f"b{before or ''}", limit)
-    count_key = version_key("cn", post)
+    index_key, count_key = html_keys(post, before, limit)
     found = await cache_get_many([index_key, count_key])
     index, loaded = await page_index(post, found.get(index_key), index_key, before=before, after=None, limit=limit)
     count = found.get(count_key)
@@ -160,12 +172,14 @@ async def html_page(post: Post, *, before: int | None, limit: int) -> RenderedPa
 
 async def json_page(post: Post, *, before: int | None, after: int | None, limit: int) -> bytes:
     """The body of GET /blog/posts/<id>/comments/ for this cursor, encoded."""
-    cursor = f"a{after}" if after is not None else f"b{before or ''}"
-    index_key = version_key("ci", post, cursor, limit)
+    index_key = json_index_key(post, before, after, limit)
     index, loaded = await page_index(
         post, (await cache_get_many([index_key])).get(index_key), index_key, before=before, after=after, limit=limit
     )
-    pieces = await cached_pieces(post, index.stamps, "j", render_json, loaded)
+    return json_body(index, await cached_pieces(post, index.stamps, "j", render_json, loaded))
+
+
+def json_body(index: PageIndex, pieces: Sequence[tuple[CommentStamp, str]]) -> bytes:
     last_id = pieces[-1][0].id if pieces else None
     # The comments are JSON already: the answer is put together around them, not encoded again.
     comments = ",".join(piece for _, piece in pieces)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from functools import wraps
+from functools import partial, wraps
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from blog import address_limits, comment_pages, cursors, selectors, services
+from blog import address_limits, comment_pages, cursors, post_versions, selectors, services
 from blog.cache_control import shared_when_anonymous
 from blog.failures import SERVICE_REFUSALS, Failure, failure_from
 from blog.forms import CommentForm, LoginForm, PostForm, SignupForm
@@ -96,16 +96,35 @@ async def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
         before = cursors.before_param(request.GET)
     except cursors.BadCursor as error:
         return bad_request_page(request, str(error), back_url=post_url(post_id))
-    post = await visible_post_with_versions_or_404(request, post_id)
-    return await render_post_page(request, post, CommentForm(), before=before)
+    page_size = settings.BLOG_COMMENTS_PER_PAGE
+    found, comment_page = await post_versions.cached_post_and(
+        post_id, partial(comment_pages.cached_html_page, before=before, limit=page_size)
+    )
+    post = await readable_post_or_404(request, post_id, found)
+    return await render_post_page(request, post, CommentForm(), before=before, comment_page=comment_page)
+
+
+async def readable_post_or_404(request: HttpRequest, post_id: int, found: post_versions.Lookup) -> Post:
+    """For reads: the cached published post, else the database's (then cached); with its comment versions."""
+    post = await post_versions.visible_post_with_versions(request.user, post_id, found)
+    if post is None:
+        raise Http404("No such post.")
+    return post
 
 
 async def render_post_page(
-    request: HttpRequest, post: Post, form: CommentForm, *, before: int | None = None, status: int = 200
+    request: HttpRequest,
+    post: Post,
+    form: CommentForm,
+    *,
+    before: int | None = None,
+    status: int = 200,
+    comment_page: comment_pages.RenderedPage | None = None,
 ) -> HttpResponse:
-    """`post` must carry its comment versions (selectors.visible_post_with_versions)."""
+    """`post` must carry its comment versions; `comment_page` is its page of comments when already read."""
     page_size = settings.BLOG_COMMENTS_PER_PAGE
-    comment_page = await comment_pages.html_page(post, before=before, limit=page_size)
+    if comment_page is None:
+        comment_page = await comment_pages.html_page(post, before=before, limit=page_size)
     can_moderate = await request.user.ahas_perm("blog.delete_comment")
     reader = None
     if request.user.is_authenticated:
@@ -161,8 +180,12 @@ async def comment_list(request: HttpRequest, post_id: int) -> HttpResponse:
         cursor = cursors.json_cursor(request.GET, page_size=settings.BLOG_COMMENTS_PER_PAGE)
     except cursors.BadCursor as error:
         return JsonResponse(Failure("invalid", str(error)).as_json(), status=400)
-    post = await visible_post_with_versions_or_404(request, post_id)
-    body = await comment_pages.json_page(post, before=cursor.before, after=cursor.after, limit=cursor.limit)
+    found, body = await post_versions.cached_post_and(
+        post_id, partial(comment_pages.cached_json_page, before=cursor.before, after=cursor.after, limit=cursor.limit)
+    )
+    if body is None:
+        post = await readable_post_or_404(request, post_id, found)
+        body = await comment_pages.json_page(post, before=cursor.before, after=cursor.after, limit=cursor.limit)
     return HttpResponse(body, content_type="application/json")
 
 

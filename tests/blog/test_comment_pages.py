@@ -7,6 +7,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from blog import events
 from blog.models import Comment, Post, User
 from tests.factories import make_comment, make_post
 
@@ -73,6 +74,7 @@ def test_no_earlier_link_until_there_is_an_earlier_comment(client, post, reader)
     html = client.get(post.get_absolute_url()).content.decode()
     assert shown_ids(html) == ids and 'id="comments-earlier"' not in html
     newer = make_comment(post, reader)
+    events.publish(events.CommentCreated(newer))  # as comment_post does once it commits
     html = client.get(post.get_absolute_url()).content.decode()
     assert shown_ids(html) == [*ids[1:], newer.pk]
     assert EARLIER_LINK.format(ids[1]) in html

@@ -395,6 +395,6 @@ def test_post_page_takes_a_fixed_small_number_of_queries(client, post, reader, d
     with django_assert_num_queries(3):
         assert client.get(post.get_absolute_url()).status_code == 200
     client.force_login(reader)
-    # The session, the user, the user's permissions (direct and through groups) and the post; the page is cached.
-    with django_assert_num_queries(5):
+    # The session, the user, the user's permissions (direct and through groups); the post and page are cached.
+    with django_assert_num_queries(4):
         assert client.get(post.get_absolute_url()).status_code == 200
