@@ -100,9 +100,14 @@ async def visible_post_with_versions(user: User, post_id: int, found: Lookup) ->
     if found.post is not None:
         return found.post
     post = await selectors.visible_post_with_versions(user, post_id)
-    if post is not None and post.is_published and found.token is not None:
-        await cache_set_many({entry_key(post_id): CachedPost(cacheable(post), found.token)}, ENTRY_SECONDS)
+    await remember(post, found)
     return post
+
+
+async def remember(post: Post | None, found: Lookup) -> None:
+    """Cache a post read from the database (with its versions and author), if published, under the lookup's token."""
+    if post is not None and post.is_published and found.token is not None:
+        await cache_set_many({entry_key(post.pk): CachedPost(cacheable(post), found.token)}, ENTRY_SECONDS)
 
 
 def cacheable(post: Post) -> Post:

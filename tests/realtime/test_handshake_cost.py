@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.core.cache import cache
 
 from realtime.consumers import MESSAGE_NOT_JSON
 from tests.factories import make_comment
@@ -22,8 +23,13 @@ def hops(monkeypatch) -> Hops:
 
 
 async def warm_hub(sockets, post) -> None:
-    """A first reader: the hub's own work for a post it does not watch yet is not the handshake's."""
+    """A first reader: the hub's own work for a post it does not watch yet is not the handshake's.
+
+    It also caches the post for anonymous readers, which is forgotten here: the next handshake
+    is measured as the first reader after a change of the post would find it.
+    """
     await sockets.connect(post.pk)
+    await sync_to_async(cache.clear)()
 
 
 async def test_an_anonymous_reader_without_a_session_cookie_costs_one_query_in_one_hop(sockets, post, hops):
@@ -95,3 +101,30 @@ async def test_a_reader_leaving_makes_no_hop_to_the_database_thread(sockets, pos
     hops.reset()
     await socket.disconnect()
     assert hops.on_database_thread == hops.elsewhere == []
+
+
+async def test_an_anonymous_reader_of_a_post_the_pages_cached_costs_nothing(sockets, post, hops, async_client):
+    """A crowd of anonymous readers arriving from a link finds the post in the cache the page filled."""
+    await warm_hub(sockets, post)
+    assert (await async_client.get(post.get_absolute_url())).status_code == 200  # caches the post
+    async with tables_queried() as tables:
+        hops.reset()
+        socket = await sockets.handshake(post.pk)
+        connected, _ = await socket.connect()
+        assert connected
+        assert (await socket.receive_json_from())["type"] == "hello"
+        handshake_hops = list(hops.on_database_thread)
+    assert tables == []
+    assert handshake_hops == []
+
+
+async def test_the_first_anonymous_reader_caches_the_post_for_the_next(sockets, post, hops):
+    await warm_hub(sockets, post)
+    await sockets.connect(post.pk)  # an anonymous reader: reads the post, and caches it
+    async with tables_queried() as tables:
+        hops.reset()
+        socket = await sockets.handshake(post.pk)
+        connected, _ = await socket.connect()
+        assert connected
+        handshake_hops = list(hops.on_database_thread)
+    assert (tables, handshake_hops) == ([], [])

@@ -55,10 +55,23 @@ async def tables_queried() -> AsyncIterator[list[str]]:
 
     def stop() -> None:
         capture.__exit__(None, None, None)
-        tables.extend(query["sql"].split(" FROM ")[1].split()[0].strip('"') for query in capture.captured_queries)
+        tables.extend(outer_table(query["sql"]) for query in capture.captured_queries)
 
     await sync_to_async(capture.__enter__)()
     try:
         yield tables
     finally:
         await sync_to_async(stop)()
+
+
+def outer_table(sql: str) -> str:
+    """The table after the query's own FROM, not a subquery's."""
+    depth = 0
+    for index, char in enumerate(sql):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif depth == 0 and sql.startswith(" FROM ", index):
+            return sql[index + len(" FROM ") :].split()[0].strip('"')
+    raise ValueError(f"no FROM in {sql!r}")
