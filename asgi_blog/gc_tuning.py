@@ -10,9 +10,11 @@ from __future__ import annotations
 import gc
 
 # A young generation of 10,000 objects rather than 2,000: what each keepalive ping and
-# each broadcast allocates then dies young instead of piling into the old generation,
-# whose full pass over 10,000 open sockets takes about a second (bench/RESULTS.md).
-THRESHOLDS = (10_000, 10, 10)
+# each broadcast allocates then dies young instead of piling into the old generation.
+# And older generations collected 50 times less often than their default 10: a full pass
+# over 5,000 open sockets pauses every one of them for about half a second (bench/RESULTS.md),
+# and with the defaults one comment fanned out to 5,000 readers allocates enough to start one.
+THRESHOLDS = (10_000, 50, 50)
 
 
 def tune_for_long_lived_sockets() -> None:
