@@ -11,7 +11,7 @@ import gc
 
 # A young generation of 10,000 objects rather than 2,000: what each keepalive ping and
 # each broadcast allocates then dies young instead of piling into the old generation.
-# And older generations collected 50 times less often than their default 10: a full pass
+# And the older generations collected after 50 younger passes, not the default 10: a full pass
 # over 5,000 open sockets pauses every one of them for about half a second (bench/RESULTS.md),
 # and with the defaults one comment fanned out to 5,000 readers allocates enough to start one.
 THRESHOLDS = (10_000, 50, 50)
