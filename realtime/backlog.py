@@ -35,6 +35,10 @@ def read_changes_after(post_id: int, after: int) -> list[dict] | None:
     # Read after the changes: a prune committed in between has raised the boundary by now.
     if after < changes_pruned_through(post_id):
         return None
+    return change_events(changes)
+
+
+def change_events(changes: list[CommentChange]) -> list[dict]:
     edited = {change.comment_id for change in changes if change.kind == CommentChange.Kind.EDITED}
     current = {comment.pk: comment for comment in Comment.objects.filter(pk__in=edited).select_related("author")}
     events = []
@@ -44,6 +48,17 @@ def read_changes_after(post_id: int, after: int) -> list[dict] | None:
         elif change.comment_id in current:  # else deleted since: a later change says so
             events.append(broadcast.comment_updated_event(current[change.comment_id], change))
     return events
+
+
+def read_comments_by_id(post_id: int, ids: list[int]) -> list[dict]:
+    """comment.created events for these comments of the post that still exist, in id order (the hub's check)."""
+    comments = Comment.objects.filter(post_id=post_id, pk__in=ids).for_display()
+    return [broadcast.comment_created_event(comment) for comment in comments]
+
+
+def read_changes_by_id(post_id: int, ids: list[int]) -> list[dict]:
+    """comment.updated and comment.deleted events for these changes of the post, in id order (the hub's check)."""
+    return change_events(list(CommentChange.objects.filter(post_id=post_id, pk__in=ids).order_by("id")))
 
 
 def read_backlog(post_id: int, *, after: int | None, changes_after: int | None) -> dict[str, list[dict] | None]:

@@ -35,6 +35,7 @@ from django.db.models import QuerySet
 
 from blog.models import Comment, CommentChange
 from realtime import backlog, broadcast
+from realtime.database_thread import on_database_thread
 from realtime.presence import Presence
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,10 @@ REJOIN_ATTEMPTS = 5
 # Per post: more than a catch-up can hand on at once (backlog.RESUME_LIMIT), so an overlap is always seen.
 RECENT_KEPT = 1000
 # What the hub keeps true per post: the kind, its table, and how to read what was missed.
-TRACKED = (("comment", Comment, backlog.comments_after), ("change", CommentChange, backlog.changes_after))
+TRACKED = (("comment", Comment, backlog.read_comments_by_id), ("change", CommentChange, backlog.read_changes_by_id))
+MODELS = {kind: model for kind, model, _ in TRACKED}
+# How many of each post's newest ids the database check compares with those handed on.
+CHECKED = 100
 
 
 class RecentNumbers:
@@ -57,6 +61,13 @@ class RecentNumbers:
     def __init__(self) -> None:
         self.order: deque[int] = deque()
         self.members: set[int] = set()
+
+    def __contains__(self, number: int) -> bool:
+        return number in self.members
+
+    def extend(self, numbers: list[int]) -> None:
+        for number in numbers:
+            self.add(number)
 
     def add(self, number: int) -> bool:
         """Remember the number; False when it was already there."""
@@ -79,8 +90,9 @@ class Hub:
         self.channel_name = ""
         self.listeners: dict[str, set[Listener]] = defaultdict(set)
         self.joins: dict[str, asyncio.Future] = {}
-        # "comment" / "change" -> post id -> the newest id of that kind this process's readers were handed.
-        self.newest: dict[str, dict[int, int]] = {kind: {} for kind, _, _ in TRACKED}
+        # "comment" / "change" -> post id -> the newest id of that kind when this process began to
+        # watch the post: older ones reached its readers with their page or their replay.
+        self.watched_from: dict[str, dict[int, int]] = {kind: {} for kind, _, _ in TRACKED}
         # "comment" / "change" -> post id -> the numbers handed on lately.
         self.handed_on: dict[str, defaultdict[int, RecentNumbers]] = {
             kind: defaultdict(RecentNumbers) for kind, _, _ in TRACKED
@@ -102,7 +114,7 @@ class Hub:
         await self.leave(broadcast.post_group_name(post_id), listener)
         if not self.readers_here(post_id):
             for kind, _, _ in TRACKED:
-                self.newest[kind].pop(post_id, None)
+                self.watched_from[kind].pop(post_id, None)
                 self.handed_on[kind].pop(post_id, None)
 
     async def join_user(self, user_id: int, listener: Listener) -> None:
@@ -125,7 +137,7 @@ class Hub:
         await self.group_add(group)
         if post_id is not None:
             for kind, model, _ in TRACKED:
-                self.newest[kind].setdefault(post_id, await newest_id(model, post_id))
+                self.watched_from[kind].setdefault(post_id, await newest_id(model, post_id))
 
     async def leave(self, group: str, listener: Listener) -> None:
         members = self.listeners.get(group)
@@ -201,11 +213,7 @@ class Hub:
         # per process, so the sockets need not each remember what they were sent.
         if not self.handed_on[kind][event["post"]].add(number):
             return
-        self.saw(event["post"], kind, number)
         await self.hand_on(event["group"], event)
-
-    def saw(self, post_id: int, kind: str, number: int) -> None:
-        self.newest[kind][post_id] = max(self.newest[kind].get(post_id, 0), number)
 
     async def hand_on(self, group: str, event: dict) -> None:
         for listener in tuple(self.listeners.get(group, ())):
@@ -250,29 +258,34 @@ class Hub:
                 return  # still down: try again at the next check
 
     async def catch_up(self) -> None:
-        """Hand on comments, edits and deletions the database has and the layer did not deliver."""
-        post_ids = [post_id for post_id in self.newest["comment"] if self.readers_here(post_id)]
+        """Hand on comments, edits and deletions the database has and the layer did not deliver.
+
+        Not only those newer than the newest handed on: a broadcast lost between two that
+        arrived leaves a gap below it. So the newest CHECKED ids of each watched post are
+        compared with the ids handed on lately, and whatever is missing is read and handed on.
+        """
+        post_ids = [post_id for post_id in self.watched_from["comment"] if self.readers_here(post_id)]
         if not post_ids:
             return
-        for kind, model, read_missed in TRACKED:
-            for post_id, newest in (await sync_to_async(newest_ids)(model, post_ids)).items():
-                known = self.newest[kind].get(post_id, 0)
-                if newest <= known:
+        for kind, _, read_by_id in TRACKED:
+            floors = {post_id: self.watched_from[kind].get(post_id, 0) for post_id in post_ids}
+            for post_id, ids in (await on_database_thread(recent_ids)(kind, floors)).items():
+                missing = [number for number in ids if number not in self.handed_on[kind][post_id]]
+                if not missing:
                     continue
-                events = await read_missed(post_id, known)
-                logger.info(
-                    "catching up post=%s kind=%s missed=%s", post_id, kind, "many" if events is None else len(events)
-                )
-                if events is None:
+                logger.info("catching up post=%s kind=%s missed=%s", post_id, kind, len(missing))
+                if len(missing) == CHECKED:
+                    # Perhaps more than the check sees: the readers reload the list instead.
                     await self.hand_on(broadcast.post_group_name(post_id), broadcast.resync_event())
-                for event in events or ():
+                    self.handed_on[kind][post_id].extend(missing)
+                    continue
+                for event in await on_database_thread(read_by_id)(post_id, missing):
                     await self.dispatch(event)
-                self.saw(post_id, kind, newest)
 
 
 def newest_query(model: type[Comment | CommentChange], post_id: int) -> QuerySet:
-    # A backward scan of the (post, id) index that stops at the first row. A GROUP BY
-    # post_id over several posts instead reads every row those posts have.
+    # A backward scan of the (post, id) index. A GROUP BY post_id over several posts
+    # instead reads every row those posts have.
     return model.objects.filter(post_id=post_id).order_by("-id").values_list("id", flat=True)
 
 
@@ -280,9 +293,12 @@ async def newest_id(model: type[Comment | CommentChange], post_id: int) -> int:
     return await newest_query(model, post_id).afirst() or 0
 
 
-def newest_ids(model: type[Comment | CommentChange], post_ids: list[int]) -> dict[int, int]:
-    """The newest id of each post's rows: one index lookup per post, in one trip to the ORM's thread."""
-    return {post_id: newest_query(model, post_id).first() or 0 for post_id in post_ids}
+def recent_ids(kind: str, floors: dict[int, int]) -> dict[int, list[int]]:
+    """Sync: the newest CHECKED ids of each post's comments (or changes) above its floor, one index scan each."""
+    model = MODELS[kind]
+    return {
+        post_id: list(newest_query(model, post_id).filter(id__gt=floor)[:CHECKED]) for post_id, floor in floors.items()
+    }
 
 
 class RedisRestartWatch:

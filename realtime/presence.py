@@ -68,7 +68,7 @@ class Presence:
     async def tick(self) -> None:
         now = time.monotonic()
         posts = set(self.reported) | {
-            post_id for post_id in self.hub.newest["comment"] if self.hub.readers_here(post_id)
+            post_id for post_id in self.hub.watched_from["comment"] if self.hub.readers_here(post_id)
         }
         for post_id in posts:
             here = self.hub.readers_here(post_id)

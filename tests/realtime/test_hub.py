@@ -122,11 +122,13 @@ def test_the_database_check_is_one_index_lookup_per_post_not_a_group_by(author, 
     posts = [make_post(author) for _ in range(3)]
     watcher = hub.Hub(get_channel_layer())
     for post in posts:
-        make_comment(post, reader)
-        CommentChange.objects.create(post=post, comment_id=1, kind=CommentChange.Kind.DELETED)
+        comment = make_comment(post, reader)
+        change = CommentChange.objects.create(post=post, comment_id=1, kind=CommentChange.Kind.DELETED)
         watcher.listeners[broadcast.post_group_name(post.pk)].add(SilentListener())
+        watcher.watched_from["comment"][post.pk] = watcher.watched_from["change"][post.pk] = 0
         # Nothing missed: the queries captured are the check itself.
-        watcher.newest["comment"][post.pk] = watcher.newest["change"][post.pk] = 10**9
+        watcher.handed_on["comment"][post.pk].add(comment.pk)
+        watcher.handed_on["change"][post.pk].add(change.pk)
 
     with CaptureQueriesContext(connection) as captured:
         async_to_sync(watcher.catch_up)()
@@ -190,3 +192,21 @@ def test_presence_is_announced_less_often_the_more_readers_a_post_has():
     assert counter.announcement_due(1, here=10, now=100.0 + presence.TICK_SECONDS)
     assert not counter.announcement_due(1, here=5 * per_second, now=100.0 + 4 * presence.TICK_SECONDS)
     assert counter.announcement_due(1, here=5 * per_second, now=100.0 + 5 * presence.TICK_SECONDS)
+
+
+async def test_a_comment_the_layer_lost_between_two_it_delivered_still_reaches_readers(
+    sockets, post, reader, monkeypatch
+):
+    """At most once: a broadcast can be lost while later ones arrive; the check looks for gaps, not only the newest."""
+    socket, _ = await sockets.connect(post.pk)
+    first = await sync_to_async(make_comment)(post, reader, body="delivered first")
+    lost = await sync_to_async(make_comment)(post, reader, body="lost by the layer")
+    last = await sync_to_async(make_comment)(post, reader, body="delivered last")
+    for comment in (first, last):
+        await sync_to_async(broadcast.comment_created)(comment)
+    received = [(await socket.receive_json_from())["comment"]["id"] for _ in range(2)]
+    assert received == [first.pk, last.pk]
+    await hub.get_hub().catch_up()
+    assert (await socket.receive_json_from(timeout=2))["comment"]["id"] == lost.pk
+    await hub.get_hub().catch_up()
+    assert await socket.receive_nothing(timeout=0.3), "handed on once"

@@ -9,7 +9,6 @@ from asgiref.sync import sync_to_async
 from django.core.management import call_command
 
 from blog.models import Post
-from realtime import hub
 from realtime.backlog import BACKLOG_LIMIT
 from tests.blog.test_prune_comment_changes import add_changes
 from tests.factories import make_post
@@ -47,14 +46,3 @@ async def test_a_reader_resuming_from_the_boundary_or_after_gets_the_replay(sock
     assert [(frame["type"], frame["change"]) for frame in latest] == [("comment.deleted", n) for n in changes[-3:]]
     at_the_boundary = await resume(sockets, post, changes_after=changes[9])
     assert [frame["change"] for frame in at_the_boundary] == changes[10:]
-
-
-async def test_the_hub_check_agrees_a_process_behind_the_pruned_changes_resyncs_its_readers(
-    sockets, pruned, monkeypatch
-):
-    post, changes = pruned
-    monkeypatch.setattr(hub, "CHECK_SECONDS", 0.1)
-    socket, _ = await sockets.connect(post.pk)
-    # As if this process had last handed on a change from before the boundary.
-    hub.get_hub().newest["change"][post.pk] = changes[8]
-    assert await socket.receive_json_from(timeout=2) == {"type": "resync"}
