@@ -35,7 +35,9 @@ async def in_cache_thread[Result](read_or_write: Callable[[], Result]) -> Result
     """
     if cache_in_process():
         return read_or_write()
-    return await sync_to_async(read_or_write)()
+    # Not thread-sensitive: cache calls need no database connection, so they do not queue
+    # behind every socket's database work on the one thread that work shares.
+    return await sync_to_async(read_or_write, thread_sensitive=False)()
 
 
 async def _cache_get_many(keys: list[str]) -> dict[str, object]:
