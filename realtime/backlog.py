@@ -6,14 +6,13 @@ are pruned (manage.py prune_comment_changes): a reader who last saw a change
 from before what was pruned is told to resync, never handed the rest with a gap.
 
 The readers are sync, run on the database thread (realtime/database_thread.py): a socket reads both
-kinds in one hop to the database thread (read_backlog), the hub one kind a call.
+kinds in one hop (read_backlog); the hub reads what its check found missing by id.
 """
 
 from __future__ import annotations
 
 from blog.models import RESUME_LIMIT, Comment, CommentChange, Post
 from realtime import broadcast
-from realtime.database_thread import on_database_thread
 
 BACKLOG_LIMIT = RESUME_LIMIT
 
@@ -73,11 +72,3 @@ def read_backlog(post_id: int, *, after: int | None, changes_after: int | None) 
 
 def changes_pruned_through(post_id: int) -> int:
     return Post.objects.filter(pk=post_id).values_list("changes_pruned_through", flat=True).first() or 0
-
-
-async def comments_after(post_id: int, after: int) -> list[dict] | None:
-    return await on_database_thread(read_comments_after)(post_id, after)
-
-
-async def changes_after(post_id: int, after: int) -> list[dict] | None:
-    return await on_database_thread(read_changes_after)(post_id, after)

@@ -9,11 +9,12 @@ nobody: daphne buffers what it has not read yet.
 
 The channel layer delivers at most once, so the hub also keeps its sockets
 true to the database:
-- every few seconds it compares the newest comment id of each of its posts
-  with the database (one index lookup per post) and hands on anything the
-  layer lost (a full channel, Redis down or restarted, a broadcast that
-  failed); it runs outside any request or handler, so it drops a database
-  connection that died (a PostgreSQL restart) itself;
+- every few seconds it compares the newest comment and change ids of each of
+  its posts in the database (one short index scan per post) with those it
+  handed on, and hands on anything the layer lost (a full channel, Redis down
+  or restarted, a broadcast that failed), gaps below the newest included; its
+  database calls go through realtime/database_thread.py, which drops a
+  connection that died (a PostgreSQL restart) before each call;
 - it re-joins its groups when Redis restarts (it forgets them) and every
   REJOIN_SECONDS in any case.
 """
@@ -27,10 +28,8 @@ import weakref
 from collections import defaultdict, deque
 from typing import Protocol
 
-from asgiref.sync import sync_to_async
 from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
-from django.db import close_old_connections
 from django.db.models import QuerySet
 
 from blog.models import Comment, CommentChange
@@ -137,7 +136,7 @@ class Hub:
         await self.group_add(group)
         if post_id is not None:
             for kind, model, _ in TRACKED:
-                self.watched_from[kind].setdefault(post_id, await newest_id(model, post_id))
+                self.watched_from[kind].setdefault(post_id, await on_database_thread(newest_id)(model, post_id))
 
     async def leave(self, group: str, listener: Listener) -> None:
         members = self.listeners.get(group)
@@ -229,10 +228,6 @@ class Hub:
         while True:
             await asyncio.sleep(CHECK_SECONDS)
             try:
-                # No request or consumer handler wraps this loop, so nothing else drops its
-                # connection when the database restarts or a query fails: without this, every
-                # later check would fail on the dead connection.
-                await sync_to_async(close_old_connections)()
                 if self.redis_watch is not None and await self.redis_watch.restarted():
                     logger.warning("redis restarted or came back: re-joining %d groups", len(self.listeners))
                     self.rejoin_needed = True
@@ -289,8 +284,8 @@ def newest_query(model: type[Comment | CommentChange], post_id: int) -> QuerySet
     return model.objects.filter(post_id=post_id).order_by("-id").values_list("id", flat=True)
 
 
-async def newest_id(model: type[Comment | CommentChange], post_id: int) -> int:
-    return await newest_query(model, post_id).afirst() or 0
+def newest_id(model: type[Comment | CommentChange], post_id: int) -> int:
+    return newest_query(model, post_id).first() or 0
 
 
 def recent_ids(kind: str, floors: dict[int, int]) -> dict[int, list[int]]:
