@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from blog import comment_pages, page_cache, selectors, services
-from blog.models import Comment, Post
+from blog.models import COMMENT_EDIT_WINDOW, Comment, Post
 from tests.blog.test_comment_pages import add_comments, shown_ids
 from tests.factories import make_comment, make_user
 
@@ -110,6 +110,25 @@ def test_controls_are_added_to_a_page_an_anonymous_reader_cached(client, post, r
     html = client.get(post.get_absolute_url()).content.decode()
     assert f'href="/blog/comments/{comment.pk}/edit/"' in html
     assert len(set(TOKEN.findall(html))) >= 1
+
+
+def test_each_comment_gets_the_controls_for_itself(client, post, reader, editor):
+    """The controls are rendered once per variant and page; each comment's name that comment and no other."""
+    editable = make_comment(post, reader, body="mine, recent")
+    too_old = make_comment(post, reader, body="mine, past the edit window")
+    Comment.objects.filter(pk=too_old.pk).update(created=too_old.created - COMMENT_EDIT_WINDOW * 2)
+    others = make_comment(post, editor, body="someone else's")
+    newest = make_comment(post, reader, body="mine, the newest")
+    client.force_login(reader)
+    html = client.get(post.get_absolute_url()).content.decode()
+    assert re.findall(r'href="/blog/comments/(\d+)/edit/"', html) == [str(editable.pk), str(newest.pk)]
+    assert re.findall(r'action="/blog/comments/(\d+)/delete/"', html) == [
+        str(editable.pk),
+        str(too_old.pk),
+        str(newest.pk),
+    ]
+    assert shown_ids(html) == [editable.pk, too_old.pk, others.pk, newest.pk]
+    assert comment_pages.ID_SLOT not in html
 
 
 def test_each_anonymous_page_has_its_own_nonce(client, post, reader):
