@@ -194,7 +194,8 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
     async def replay_backlog(self) -> None:
         """With ?after=N (and ?changes_after=M), send what the reader missed before any live frame.
 
-        Both are read in one hop to the database thread, and none is made when neither is asked.
+        Both are read in one hop to the database thread, and none is made when neither is asked
+        or when the hub has yet to hand on everything newer (Hub.hands_on_everything_after).
         """
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         asked: dict[str, int | None] = {"after": None, "changes_after": None}
@@ -205,6 +206,11 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
                 asked[name] = int(query[name][-1])
             except ValueError:
                 await self.send_error("bad_request", MESSAGE_BAD_AFTER.format(name=name))
+        # Joined already: what the process has yet to hand on comes live, and a page loaded
+        # just now (the usual resume) needs no read on the thread every handshake shares.
+        for name, kind in (("after", "comment"), ("changes_after", "change")):
+            if asked[name] is not None and self.hub.hands_on_everything_after(self.post.pk, kind, asked[name]):
+                asked[name] = None
         if asked == {"after": None, "changes_after": None}:
             return
         missed = await on_database_thread(backlog.read_backlog)(self.post.pk, **asked)

@@ -60,6 +60,7 @@ class RecentNumbers:
     def __init__(self) -> None:
         self.order: deque[int] = deque()
         self.members: set[int] = set()
+        self.newest = 0
 
     def __contains__(self, number: int) -> bool:
         return number in self.members
@@ -74,6 +75,7 @@ class RecentNumbers:
             return False
         self.members.add(number)
         self.order.append(number)
+        self.newest = max(self.newest, number)
         if len(self.order) > RECENT_KEPT:
             self.members.discard(self.order.popleft())
         return True
@@ -121,6 +123,20 @@ class Hub:
 
     async def leave_user(self, user_id: int, listener: Listener) -> None:
         await self.leave(broadcast.user_group_name(user_id), listener)
+
+    def hands_on_everything_after(self, post_id: int, kind: str, number: int) -> bool:
+        """Whether every comment (or change) of the post numbered above `number` is still to be handed on here.
+
+        True when this process has watched the post since `number` or before and has handed on
+        nothing newer: whatever the database holds above it reaches a socket that has joined
+        the post live (from the layer, or from the database check when the layer lost it),
+        so that socket's resume needs no read of its own.
+        """
+        watched_from = self.watched_from[kind].get(post_id)
+        if watched_from is None:
+            return False
+        recent = self.handed_on[kind].get(post_id)
+        return number >= max(watched_from, recent.newest if recent is not None else 0)
 
     def readers_here(self, post_id: int) -> int:
         return len(self.listeners.get(broadcast.post_group_name(post_id), ()))
