@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
 
 from asgi_blog.settings import parse_rate
 
@@ -100,3 +101,9 @@ def test_forwarded_proto_is_left_to_the_trusted_proxy_middleware():
     """Django's own header check would believe X-Forwarded-Proto from any peer; the scope's scheme is set
     by asgi_blog/proxy.py from trusted proxies only. The old variable no longer turns it on."""
     assert setting_values("SECURE_PROXY_SSL_HEADER", DJANGO_TRUST_X_FORWARDED_PROTO="1") == ["None"]
+
+
+def test_every_middleware_runs_in_the_event_loop(settings):
+    """One sync-only middleware makes Django run the whole chain through a thread and back, on every request."""
+    sync_only = [path for path in settings.MIDDLEWARE if not getattr(import_string(path), "async_capable", False)]
+    assert sync_only == []
