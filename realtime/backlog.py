@@ -6,13 +6,18 @@ are pruned (manage.py prune_comment_changes): a reader who last saw a change
 from before what was pruned is told to resync, never handed the rest with a gap.
 
 The readers are sync, run on the database thread (realtime/database_thread.py): a socket reads both
-kinds in one hop (read_backlog); the hub reads what its check found missing by id.
+kinds in one hop (read_backlog); the hub reads what its check found missing by id. Sockets that
+resume from the same point while that thread is busy (a restarted server's readers all come back
+from the same comment) share one read (SharedBacklogReads).
 """
 
 from __future__ import annotations
 
+import asyncio
+
 from blog.models import RESUME_LIMIT, Comment, CommentChange, Post
 from realtime import broadcast
+from realtime.database_thread import on_database_thread
 
 BACKLOG_LIMIT = RESUME_LIMIT
 
@@ -60,8 +65,15 @@ def read_changes_by_id(post_id: int, ids: list[int]) -> list[dict]:
     return change_events(list(CommentChange.objects.filter(post_id=post_id, pk__in=ids).order_by("id")))
 
 
-def read_backlog(post_id: int, *, after: int | None, changes_after: int | None) -> dict[str, list[dict] | None]:
-    """What a resuming socket asked for ("after", "changes_after"), each as its reader returns it."""
+def read_backlog(
+    post_id: int, *, after: int | None, changes_after: int | None, shared: SharedRead | None = None
+) -> dict[str, list[dict] | None]:
+    """What a resuming socket asked for ("after", "changes_after"), each as its reader returns it.
+
+    `shared` is marked started before the first query: from then on no socket may join it.
+    """
+    if shared is not None:
+        shared.started = True
     missed: dict[str, list[dict] | None] = {}
     if after is not None:
         missed["after"] = read_comments_after(post_id, after)
@@ -72,3 +84,41 @@ def read_backlog(post_id: int, *, after: int | None, changes_after: int | None) 
 
 def changes_pruned_through(post_id: int) -> int:
     return Post.objects.filter(pk=post_id).values_list("changes_pruned_through", flat=True).first() or 0
+
+
+class SharedRead:
+    def __init__(self) -> None:
+        self.started = False
+        self.result: asyncio.Future | None = None
+
+
+class SharedBacklogReads:
+    """One read on the database thread for the sockets that resume from the same point before it starts.
+
+    A socket joins a read only if that read has not started when the socket asks, and a
+    socket asks only after joining its post's group (the consumer). So every comment
+    committed before the read's first query is in what it returns, and every one
+    committed after reaches the socket live: nothing falls between the two for any of
+    the sockets sharing it. The events are shared as read; no one changes them.
+    """
+
+    def __init__(self) -> None:
+        self.waiting: dict[tuple[int, int | None, int | None], SharedRead] = {}
+
+    async def read(self, post_id: int, *, after: int | None, changes_after: int | None) -> dict[str, list[dict] | None]:
+        key = (post_id, after, changes_after)
+        shared = self.waiting.get(key)
+        if shared is None or shared.started:
+            shared = self.waiting[key] = SharedRead()
+            shared.result = asyncio.ensure_future(self.run(key, shared))
+        # A socket that leaves meanwhile does not cancel the others' read.
+        return await asyncio.shield(shared.result)
+
+    async def run(self, key: tuple[int, int | None, int | None], shared: SharedRead) -> dict[str, list[dict] | None]:
+        post_id, after, changes_after = key
+        try:
+            read = on_database_thread(read_backlog)
+            return await read(post_id, after=after, changes_after=changes_after, shared=shared)
+        finally:
+            if self.waiting.get(key) is shared:
+                del self.waiting[key]

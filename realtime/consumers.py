@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 from blog import post_versions, services
 from blog.failures import SERVICE_REFUSALS, failure_from
 from blog.models import Comment, Post, User
-from realtime import backlog, broadcast
+from realtime import broadcast
 from realtime.admission import HANDSHAKE_SCOPE_KEY, Handshake, HandshakeTooLate, check_in_time
 from realtime.caps import SocketSlot, socket_cap
 from realtime.database_thread import on_database_thread
@@ -194,8 +194,9 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
     async def replay_backlog(self) -> None:
         """With ?after=N (and ?changes_after=M), send what the reader missed before any live frame.
 
-        Both are read in one hop to the database thread, and none is made when neither is asked
-        or when the hub has yet to hand on everything newer (Hub.hands_on_everything_after).
+        Both are read in one hop to the database thread, shared with the sockets that resume from
+        the same point meanwhile (backlog.SharedBacklogReads), and none is made when neither is
+        asked or when the hub has yet to hand on everything newer (Hub.hands_on_everything_after).
         """
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         asked: dict[str, int | None] = {"after": None, "changes_after": None}
@@ -213,7 +214,7 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
                 asked[name] = None
         if asked == {"after": None, "changes_after": None}:
             return
-        missed = await on_database_thread(backlog.read_backlog)(self.post.pk, **asked)
+        missed = await self.hub.backlog_reads.read(self.post.pk, **asked)
         for events in missed.values():
             # No pong can be read before connect() returns: a backlog larger than the
             # unread bound would close the socket, so the reader reloads the list instead.

@@ -99,6 +99,7 @@ class Hub:
             kind: defaultdict(RecentNumbers) for kind, _, _ in TRACKED
         }
         self.presence = Presence(self)
+        self.backlog_reads = backlog.SharedBacklogReads()
         self.redis_watch = RedisRestartWatch(settings.REDIS_URL) if settings.REDIS_URL else None
         # Set when a group may be missing from the layer (an outage, a Redis restart).
         self.rejoin_needed = False
