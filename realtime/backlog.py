@@ -14,6 +14,8 @@ from the same comment) share one read (SharedBacklogReads).
 from __future__ import annotations
 
 import asyncio
+import functools
+from collections.abc import Awaitable, Callable
 
 from blog.models import RESUME_LIMIT, Comment, CommentChange, Post
 from realtime import broadcast
@@ -87,9 +89,11 @@ def changes_pruned_through(post_id: int) -> int:
 
 
 class SharedRead:
-    def __init__(self) -> None:
+    """One read in progress: its result, and whether its first query has run (set on the database thread)."""
+
+    def __init__(self, run: Callable[[SharedRead], Awaitable[dict[str, list[dict] | None]]]) -> None:
         self.started = False
-        self.result: asyncio.Future | None = None
+        self.result = asyncio.ensure_future(run(self))
 
 
 class SharedBacklogReads:
@@ -109,8 +113,7 @@ class SharedBacklogReads:
         key = (post_id, after, changes_after)
         shared = self.waiting.get(key)
         if shared is None or shared.started:
-            shared = self.waiting[key] = SharedRead()
-            shared.result = asyncio.ensure_future(self.run(key, shared))
+            shared = self.waiting[key] = SharedRead(functools.partial(self.run, key))
         # A socket that leaves meanwhile does not cancel the others' read.
         return await asyncio.shield(shared.result)
 

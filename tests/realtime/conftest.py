@@ -10,6 +10,7 @@ from django.test import Client
 
 from asgi_blog.asgi import application
 from realtime.hub import stop_hub
+from tests.realtime.thread_hops import Hops
 
 ALLOWED_ORIGIN = b"http://localhost"
 
@@ -132,3 +133,9 @@ async def sockets(transactional_db):
         await opened.close_all()
     finally:
         await stop_hub()
+
+
+@pytest.fixture
+def hops(monkeypatch) -> Hops:
+    """Hops to worker threads made from here on, by name (tests/realtime/thread_hops.py)."""
+    return Hops(monkeypatch)

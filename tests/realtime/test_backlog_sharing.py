@@ -12,14 +12,8 @@ from realtime import backlog
 from realtime.backlog import SharedBacklogReads
 from realtime.database_thread import on_database_thread
 from tests.factories import make_comment
-from tests.realtime.thread_hops import Hops
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def hops(monkeypatch) -> Hops:
-    return Hops(monkeypatch)
 
 
 async def test_resumes_from_the_same_point_while_the_database_thread_is_busy_share_one_read(post, author, hops):

@@ -13,18 +13,13 @@ from django.core.cache import cache
 from blog import services
 from realtime.consumers import MESSAGE_NOT_JSON
 from tests.factories import make_comment
-from tests.realtime.thread_hops import Hops, tables_queried
+from tests.realtime.thread_hops import tables_queried
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 # blog/page_cache.py's calls to a cache outside the process (Redis): run on a worker thread.
 CACHE_CALLS = {"cached_post_and.<locals>.read", "partial"}
-
-
-@pytest.fixture
-def hops(monkeypatch) -> Hops:
-    return Hops(monkeypatch)
 
 
 async def warm_hub(sockets, post) -> None:
