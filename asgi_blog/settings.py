@@ -330,10 +330,14 @@ def env_number(name: str, default: str, kind: type[int] | type[float], rule: str
     return value
 
 
-# WebSocket handshakes a process works on at once (realtime/admission.py); the next one is closed at
-# once with 1013 and the seconds to wait. daphne rejects a handshake not accepted within 5 s, so an
-# admitted one must finish well inside that: 200 at about 600 handshakes a second is 0.3 s of queue.
+# WebSocket handshakes a process works on at once (realtime/admission.py); the next ones wait in
+# line. daphne rejects a handshake not accepted within 5 s, so an admitted one must finish well
+# inside that: 200 at about 600 handshakes a second is 0.3 s of queue.
 BLOG_HANDSHAKES_IN_FLIGHT = env_number("BLOG_HANDSHAKES_IN_FLIGHT", "200", int, "a whole number, 1 or more")
+# How long a handshake may be expected to wait in that line, at the rate the process answers them;
+# past it, the next one is closed at once with 1013 and the seconds to wait. Under the deadline
+# below, so that one served last still has time for its own work.
+BLOG_HANDSHAKE_LINE_SECONDS = env_number("BLOG_HANDSHAKE_LINE_SECONDS", "3.0", float, "a number of seconds above 0")
 # Work for a handshake older than this is skipped: under daphne's 5 s connect timeout, past which
 # daphne has answered it with 403 anyway.
 BLOG_HANDSHAKE_DEADLINE_SECONDS = env_number(

@@ -6,18 +6,25 @@ thread that does the database work, so past some burst size they all finish
 late: every one is rejected, every client retries, and the work queued for the
 rejected ones still runs. HandshakeAdmission stops that storm at the door:
 - at most BLOG_HANDSHAKES_IN_FLIGHT handshakes are in flight (from
-  websocket.connect until the application accepts or closes); the next one is
-  accepted and closed at once with 1013, its reason the seconds to wait before
-  retrying, without any session or database work. The waits form a virtual
-  queue served at the rate this process has been answering handshakes, so the
-  refused come back about as fast as the process can take them;
+  websocket.connect until the application accepts or closes); the next ones wait
+  in line, first come first served, as long as the line can be served within
+  BLOG_HANDSHAKE_LINE_SECONDS at the rate this process has been answering
+  handshakes. Waiting costs nothing, while a refusal costs the client a whole
+  new handshake (daphne has finished the WebSocket upgrade before the
+  application sees the socket), so a crowd the process can serve in time is
+  served, not refused;
+- past that, a handshake is accepted and closed at once with 1013, its reason
+  the seconds to wait before retrying, without any session or database work.
+  The waits form a virtual queue behind the line, served at the same rate, so
+  the refused come back about as fast as the process can take them;
 - each admitted handshake carries a Handshake in its scope (key "handshake"):
   when it arrived, and whether the client went away. Work for it (the session
   read, the consumer's read) checks Handshake.too_late() first and does nothing
   for a handshake older than BLOG_HANDSHAKE_DEADLINE_SECONDS (daphne has
-  rejected it, or is about to) or one whose client disconnected. A client that
-  disconnects while its handshake is in flight also cancels the application
-  for it at once, so nothing lingers until daphne kills it.
+  rejected it, or is about to) or one whose client disconnected. One whose turn
+  in line comes that late is closed unread. A client that disconnects while its
+  handshake is in flight also cancels the application for it at once, so
+  nothing lingers until daphne kills it.
 """
 
 from __future__ import annotations
@@ -39,17 +46,20 @@ logger = logging.getLogger(__name__)
 # RFC 6455 "Try Again Later"; the reason is the number of seconds to wait, as a decimal string.
 CLOSE_TRY_AGAIN_LATER = 1013
 HANDSHAKE_SCOPE_KEY = "handshake"
-# The answered handshakes the rate is measured over.
+# The rate is measured from handshakes answered while others waited in line (the process was
+# working as fast as it could, so the rate is what it can do, not how fast clients came): the
+# latest RATE_WINDOW_SECONDS of them, once there are at least RATE_SAMPLE.
 RATE_WINDOW_SECONDS = 2.0
-# The best rate measured is trusted this long: a process whose handshakes stopped coming
-# (the refused ones are waiting) has not become slower.
+RATE_SAMPLE = 50
+# The rate measured is trusted this long: a process whose line has emptied (the refused are
+# waiting, or the crowd is in) has not become slower or faster.
 RATE_MEMORY_SECONDS = 60.0
-# A process that answered few handshakes lately (it was idle, or a crowd has just arrived) is
-# assumed to manage at least this many a second: about what one core does for readers that find
-# the post in the cache, and on the optimistic side on purpose, since a client told too early
-# costs only one more refusal, while one told too late waits for nothing (with 200 a second, the
-# benchmark's 5,000 readers arriving at once were spread over 24 s and all in after 36 s).
-RATE_FLOOR_PER_SECOND = 1000.0
+# Until it has measured itself, a process assumes it answers this many handshakes a second: about
+# what it does for a crowd of readers that find the post in the cache (the benchmark's 5,000
+# arriving at once are answered at 2,000-3,000 a second once daphne has upgraded them). On the
+# optimistic side on purpose: a handshake that waited in line too long is closed unread and its
+# client retries, while one refused wrongly costs a whole new handshake and a wait for nothing.
+RATE_UNMEASURED_PER_SECOND = 2000.0
 MAX_WAIT_SECONDS = 60.0
 # Each wait is stretched by up to this fraction, so that clients told the same time do not come back together.
 WAIT_JITTER = 0.2
@@ -88,28 +98,35 @@ class HandshakeRate:
     """How fast this process answers handshakes, and the virtual queue of the refused ones."""
 
     def __init__(self) -> None:
-        self.answered: deque[float] = deque()
+        self.answered: deque[float] = deque()  # when each handshake answered while the line was not empty was
         self.queue_ends_at = 0.0
-        self.best = 0.0
-        self.best_at = float("-inf")
+        self.measured = RATE_UNMEASURED_PER_SECOND
+        self.measured_at = float("-inf")
 
-    def record_answer(self, now: float) -> None:
-        self.answered.append(now)
-        self.forget_before(now - RATE_WINDOW_SECONDS)
+    def record_answer(self, now: float, *, line_waiting: bool) -> None:
+        if line_waiting:
+            self.answered.append(now)
+            self.forget_before(now - RATE_WINDOW_SECONDS)
 
     def per_second(self, now: float) -> float:
         self.forget_before(now - RATE_WINDOW_SECONDS)
-        measured = len(self.answered) / RATE_WINDOW_SECONDS
-        if measured >= self.best or now - self.best_at > RATE_MEMORY_SECONDS:
-            self.best, self.best_at = measured, now
-        return max(RATE_FLOOR_PER_SECOND, self.best)
+        if len(self.answered) >= RATE_SAMPLE:
+            span = self.answered[-1] - self.answered[0]
+            self.measured, self.measured_at = (len(self.answered) - 1) / max(span, 1e-3), now
+        elif now - self.measured_at > RATE_MEMORY_SECONDS:
+            return RATE_UNMEASURED_PER_SECOND
+        return self.measured
 
     def forget_before(self, moment: float) -> None:
         while self.answered and self.answered[0] < moment:
             self.answered.popleft()
 
+    def seconds_to_serve(self, now: float, handshakes: int) -> float:
+        return handshakes / self.per_second(now)
+
     def wait_for_next_refused(self, now: float, in_flight: int) -> float:
-        """Seconds the next refused client should wait: its place behind those in flight and those refused before."""
+        """Seconds the next refused client should wait: its place behind those in flight (and in line) and
+        those refused before."""
         rate = self.per_second(now)
         # The handshakes in flight are served first; a queue that has drained starts again behind them.
         self.queue_ends_at = max(self.queue_ends_at, now + in_flight / rate) + 1 / rate
@@ -123,6 +140,8 @@ class HandshakeAdmission:
     def __init__(self, application: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
         self.application = application
         self.in_flight = 0
+        # Handshakes waiting for a place in flight, first come first served; a place freed passes to the first.
+        self.line: deque[asyncio.Future[None]] = deque()
         self.rate = HandshakeRate()
         self.refused_unlogged = 0
         self.refusal_logged_at = float("-inf")
@@ -130,19 +149,53 @@ class HandshakeAdmission:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "websocket":
             return await self.application(scope, receive, send)
-        if self.in_flight >= settings.BLOG_HANDSHAKES_IN_FLIGHT:
-            return await self.refuse(receive, send)
         handshake = Handshake(arrived=clock())
-        self.in_flight += 1
+        # A place freed passes straight to the first in line, so a free place means no one waits.
+        if self.in_flight < settings.BLOG_HANDSHAKES_IN_FLIGHT:
+            self.in_flight += 1
+        elif self.room_in_line():
+            await self.wait_in_line()
+            if handshake.too_late():
+                self.place_freed()
+                await receive()  # websocket.connect
+                # Closed before accept: daphne answers 403, as it does itself at its timeout.
+                await send({"type": "websocket.close"})
+                return None
+        else:
+            return await self.refuse(receive, send)
         admitted = AdmittedHandshake(self, handshake, receive, send)
         try:
             await admitted.run(dict(scope, **{HANDSHAKE_SCOPE_KEY: handshake}))
         finally:
             admitted.end_in_flight()
 
+    def room_in_line(self) -> bool:
+        """Whether one more in line would still get its place within BLOG_HANDSHAKE_LINE_SECONDS."""
+        return self.rate.seconds_to_serve(clock(), len(self.line) + 1) <= settings.BLOG_HANDSHAKE_LINE_SECONDS
+
+    async def wait_in_line(self) -> None:
+        """Return once a place in flight has passed to this handshake (counted in in_flight already)."""
+        turn = asyncio.get_running_loop().create_future()
+        self.line.append(turn)
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self.place_freed()  # handed a place just as it was cancelled: it goes to the next
+            else:
+                self.line.remove(turn)
+            raise
+
+    def place_freed(self) -> None:
+        """A handshake left flight: its place passes to the first still waiting in line, or is free."""
+        if self.line:
+            self.line.popleft().set_result(None)
+        else:
+            self.in_flight -= 1
+
     async def refuse(self, receive: Receive, send: Send) -> None:
         await receive()  # websocket.connect
-        wait = self.rate.wait_for_next_refused(clock(), self.in_flight)
+        wait = self.rate.wait_for_next_refused(clock(), self.in_flight + len(self.line))
         # Accepted first: a browser sees a handshake refused with HTTP 403 only as 1006, without the wait.
         await send({"type": "websocket.accept"})
         await close_try_again_later(send, reason=f"{wait:.3f}")
@@ -153,17 +206,18 @@ class HandshakeAdmission:
         now = clock()
         if now - self.refusal_logged_at >= REFUSAL_LOG_SECONDS:
             logger.warning(
-                "websocket refused reason=too-many-handshakes refused=%s in_flight=%s limit=%s",
+                "websocket refused reason=too-many-handshakes refused=%s in_flight=%s limit=%s in_line=%s",
                 self.refused_unlogged,
                 self.in_flight,
                 settings.BLOG_HANDSHAKES_IN_FLIGHT,
+                len(self.line),
             )
             self.refused_unlogged = 0
             self.refusal_logged_at = now
 
     def handshake_answered(self) -> None:
-        self.in_flight -= 1
-        self.rate.record_answer(clock())
+        self.rate.record_answer(clock(), line_waiting=bool(self.line))
+        self.place_freed()
 
 
 async def close_try_again_later(send: Send, *, reason: str) -> None:
@@ -275,4 +329,4 @@ class AdmittedHandshake:
         if answered:
             self.admission.handshake_answered()
         else:
-            self.admission.in_flight -= 1
+            self.admission.place_freed()

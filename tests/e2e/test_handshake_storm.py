@@ -1,4 +1,4 @@
-"""A burst of handshakes larger than the in-flight limit against real daphne (realtime/admission.py).
+"""A burst of handshakes larger than the in-flight limit and its line against real daphne (realtime/admission.py).
 
 Every reader gets a live socket or 1013 with the seconds to wait; readers that
 give up mid-handshake leave nothing behind for daphne to kill.
@@ -13,6 +13,8 @@ import aiohttp
 from tests.e2e.conftest import first_published_post_id, receive
 
 IN_FLIGHT = 20
+# At the rate a process assumes before it has measured itself (2,000 a second), room for 10 in line.
+LINE_SECONDS = 0.005
 READERS = 300
 QUITTERS = 100
 # daphne kills an application this long after its client left (default 10 s), and logs it.
@@ -47,6 +49,7 @@ async def test_a_burst_over_the_limit_gets_live_sockets_or_1013_and_leaves_nothi
     server = start_daphne(
         extra_args=["--application-close-timeout", str(CLOSE_TIMEOUT_SECONDS)],
         BLOG_HANDSHAKES_IN_FLIGHT=str(IN_FLIGHT),
+        BLOG_HANDSHAKE_LINE_SECONDS=str(LINE_SECONDS),
     )
     path = f"/ws/posts/{await first_published_post_id(server)}/comments/"
     url = server.ws_url(path)
@@ -61,7 +64,7 @@ async def test_a_burst_over_the_limit_gets_live_sockets_or_1013_and_leaves_nothi
         try:
             assert len(live) + len(closed) == READERS
             assert live, "the first handshakes are admitted"
-            assert closed, f"{READERS} at once is over a limit of {IN_FLIGHT}"
+            assert closed, f"{READERS} at once is over a limit of {IN_FLIGHT} and its line"
             for code, reason in closed:
                 assert code == 1013
                 assert 0 < float(reason) <= 60
@@ -78,3 +81,17 @@ async def test_a_burst_over_the_limit_gets_live_sockets_or_1013_and_leaves_nothi
     assert "Traceback" not in log
     # The burst is over within a few seconds: one log line for all its refusals.
     assert log.count("reason=too-many-handshakes") == 1
+
+
+async def test_a_burst_over_the_limit_that_fits_in_line_is_all_let_in(start_daphne):
+    """Waiting in line costs a client nothing; a refusal would cost it a whole new handshake."""
+    server = start_daphne(BLOG_HANDSHAKES_IN_FLIGHT=str(IN_FLIGHT))
+    url = server.ws_url(f"/ws/posts/{await first_published_post_id(server)}/comments/")
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        outcomes = await asyncio.gather(*(try_once(session, url, server.origin) for _ in range(READERS)))
+        try:
+            assert [kind for kind, _ in outcomes] == ["live"] * READERS
+        finally:
+            for kind, ws in outcomes:
+                if kind == "live":
+                    await ws.close()

@@ -1,5 +1,5 @@
-"""Admission control for handshakes (realtime/admission.py): a limit on those in flight, 1013 with the
-seconds to wait beyond it, and no work for handshakes no one waits for any more."""
+"""Admission control for handshakes (realtime/admission.py): a limit on those in flight, a line behind
+it, 1013 with the seconds to wait beyond the line, and no work for handshakes no one waits for any more."""
 
 from __future__ import annotations
 
@@ -14,13 +14,14 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import override_settings
 
-from realtime import consumers
+from realtime import admission, consumers
 from realtime.admission import (
     CLOSE_TRY_AGAIN_LATER,
     HANDSHAKE_SCOPE_KEY,
     MAX_WAIT_SECONDS,
-    RATE_FLOOR_PER_SECOND,
     RATE_MEMORY_SECONDS,
+    RATE_SAMPLE,
+    RATE_UNMEASURED_PER_SECOND,
     WAIT_JITTER,
     HandshakeAdmission,
     HandshakeRate,
@@ -32,6 +33,8 @@ from tests.realtime.thread_hops import Hops, tables_queried
 from tests.test_settings import python
 
 STUCK_SECONDS = 5
+# So short a line that no handshake fits in it: every one over the limit is refused.
+NO_ROOM_IN_LINE = 1e-6
 
 
 class HeldApplication:
@@ -72,31 +75,117 @@ async def closed_with(communicator: WebsocketCommunicator) -> tuple[int, str]:
     return closed["code"], closed["reason"]
 
 
+def room_in_line(gate: HandshakeAdmission, places: int) -> HandshakeAdmission:
+    """Make `gate` measure itself at the rate that leaves room for `places` handshakes in its line, not one more."""
+    gate.rate.measured = (places + 0.5) / settings.BLOG_HANDSHAKE_LINE_SECONDS
+    gate.rate.measured_at = admission.clock()
+    return gate
+
+
 @override_settings(BLOG_HANDSHAKES_IN_FLIGHT=2)
-async def test_a_handshake_over_the_limit_is_told_with_1013_when_to_come_back_and_never_reaches_the_app():
+async def test_handshakes_over_the_limit_wait_in_line_and_are_let_in_first_come_first_served():
     held = HeldApplication()
     gate = HandshakeAdmission(held)
-    first, second = socket_to(gate), socket_to(gate)
-    for communicator in (first, second):
+    first, second, third, fourth = (socket_to(gate) for _ in range(4))
+    for communicator in (first, second, third, fourth):
+        await communicator.send_input({"type": "websocket.connect"})
+    await held.holding(2)
+    await asyncio.sleep(0.05)
+    # Nobody refused: the two over the limit wait, and the application has not seen them yet.
+    assert held.handshakes == 2 and len(gate.line) == 2 and gate.in_flight == 2
+    held.release.set()
+    for communicator in (first, second, third, fourth):
+        assert (await communicator.receive_output())["type"] == "websocket.accept"
+    assert held.handshakes == 4 and not gate.line
+    for communicator in (first, second, third, fourth):
+        await communicator.disconnect()
+    assert gate.in_flight == 0
+
+
+@override_settings(BLOG_HANDSHAKES_IN_FLIGHT=2)
+async def test_a_handshake_beyond_the_line_is_told_with_1013_when_to_come_back_and_never_reaches_the_app():
+    held = HeldApplication()
+    gate = room_in_line(HandshakeAdmission(held), places=1)
+    first, second, waiting = socket_to(gate), socket_to(gate), socket_to(gate)
+    for communicator in (first, second, waiting):
         await communicator.send_input({"type": "websocket.connect"})
     await held.holding(2)  # both in flight
     code, reason = await closed_with(socket_to(gate))
     assert code == CLOSE_TRY_AGAIN_LATER
     assert 0 < float(reason) <= MAX_WAIT_SECONDS
     assert held.handshakes == 2
-    # Accepted: no longer in flight, so the next handshake is let in.
+    # Accepted: no longer in flight, so the one in line is let in.
     held.release.set()
-    assert (await first.receive_output())["type"] == "websocket.accept"
-    assert (await second.receive_output())["type"] == "websocket.accept"
-    third = socket_to(gate)
-    connected, _ = await third.connect()
-    assert connected and held.handshakes == 3
-    for communicator in (first, second, third):
+    for communicator in (first, second, waiting):
+        assert (await communicator.receive_output())["type"] == "websocket.accept"
+    assert held.handshakes == 3
+    for communicator in (first, second, waiting):
         await communicator.disconnect()
     assert gate.in_flight == 0
 
 
 @override_settings(BLOG_HANDSHAKES_IN_FLIGHT=1)
+async def test_a_handshake_whose_turn_comes_after_its_deadline_is_closed_unseen_and_passes_its_place_on(
+    monkeypatch,
+):
+    held = HeldApplication()
+    gate = HandshakeAdmission(held)
+    now = [1000.0]
+    monkeypatch.setattr(admission, "clock", lambda: now[0])
+    admitted, late, next_in_line = socket_to(gate), socket_to(gate), socket_to(gate)
+    await admitted.send_input({"type": "websocket.connect"})
+    await held.holding(1)
+    await late.send_input({"type": "websocket.connect"})
+    await asyncio.sleep(0.05)
+    now[0] += settings.BLOG_HANDSHAKE_DEADLINE_SECONDS + 1  # `late` waited past its deadline
+    await next_in_line.send_input({"type": "websocket.connect"})
+    await asyncio.sleep(0.05)
+    assert len(gate.line) == 2
+    held.release.set()
+    assert (await admitted.receive_output())["type"] == "websocket.accept"
+    # Closed before accept: daphne answers 403, as it has or soon will on its own.
+    assert (await late.receive_output())["type"] == "websocket.close"
+    assert (await next_in_line.receive_output())["type"] == "websocket.accept"
+    assert held.handshakes == 2
+    for communicator in (admitted, next_in_line):
+        await communicator.disconnect()
+    assert gate.in_flight == 0 and not gate.line
+
+
+@override_settings(BLOG_HANDSHAKES_IN_FLIGHT=1)
+async def test_a_handshake_cancelled_in_line_takes_no_place():
+    """daphne cancels an application whose client left long ago; one waiting in line must not keep a place."""
+    held = HeldApplication()
+    gate = HandshakeAdmission(held)
+    admitted, cancelled, after = socket_to(gate), socket_to(gate), socket_to(gate)
+    for communicator in (admitted, cancelled, after):
+        await communicator.send_input({"type": "websocket.connect"})
+    await held.holding(1)
+    await asyncio.sleep(0.05)
+    cancelled.future.cancel()
+    held.release.set()
+    assert (await admitted.receive_output())["type"] == "websocket.accept"
+    assert (await after.receive_output())["type"] == "websocket.accept"
+    assert held.handshakes == 2
+    for communicator in (admitted, after):
+        await communicator.disconnect()
+    assert gate.in_flight == 0
+
+
+@override_settings(BLOG_HANDSHAKES_IN_FLIGHT=1)
+async def test_a_place_handed_to_a_handshake_cancelled_meanwhile_passes_to_the_next():
+    gate = HandshakeAdmission(HeldApplication())
+    gate.in_flight = 1
+    first, second = asyncio.ensure_future(gate.wait_in_line()), asyncio.ensure_future(gate.wait_in_line())
+    await asyncio.sleep(0)
+    gate.place_freed()  # the first one's turn...
+    first.cancel()  # ...and its client is gone before it runs
+    async with asyncio.timeout(STUCK_SECONDS):
+        await second
+    assert gate.in_flight == 1 and not gate.line
+
+
+@override_settings(BLOG_HANDSHAKES_IN_FLIGHT=1, BLOG_HANDSHAKE_LINE_SECONDS=NO_ROOM_IN_LINE)
 async def test_refusals_in_a_burst_are_told_later_and_later_times():
     held = HeldApplication()
     gate = HandshakeAdmission(held)
@@ -110,32 +199,44 @@ async def test_refusals_in_a_burst_are_told_later_and_later_times():
     await admitted.disconnect()
 
 
-def test_the_virtual_queue_serves_the_refused_at_the_measured_rate():
+def test_the_rate_is_measured_while_the_line_waits_and_serves_the_refused():
     rate = HandshakeRate()
     now = 1000.0
-    for answered in range(4000):  # 4,000 answered in the last 2 seconds: 2,000 a second
-        rate.record_answer(now - 2 + answered / 2000)
-    assert rate.per_second(now) == 2000
+    for answered in range(4000):  # 4,000 answered with others waiting in line, over 2 seconds: 2,000 a second
+        rate.record_answer(now - 2 + answered / 2000, line_waiting=True)
+    assert rate.per_second(now) == pytest.approx(2000, rel=0.01)
     waits = [rate.wait_for_next_refused(now, in_flight=100) for _ in range(3)]
     # Behind the 100 in flight: the first refused is 101st, then 102nd, then 103rd.
     for place, wait in enumerate(waits, start=101):
-        assert place / 2000 <= wait <= place / 2000 * (1 + WAIT_JITTER)
-    # While the refused wait, few handshakes are answered: the process is not slower for that.
-    assert rate.per_second(now + 10) == 2000
-    assert rate.per_second(now + 10 + RATE_MEMORY_SECONDS + 1) == RATE_FLOOR_PER_SECOND
+        assert place / 2000 * 0.99 <= wait <= place / 2000 * (1 + WAIT_JITTER) * 1.01
+    # While the refused wait, no one is in line: the process is not slower for that.
+    assert rate.per_second(now + 10) == pytest.approx(2000, rel=0.01)
+    assert rate.per_second(now + 10 + RATE_MEMORY_SECONDS + 1) == RATE_UNMEASURED_PER_SECOND
 
 
-def test_the_wait_has_a_floor_rate_and_a_cap():
+def test_handshakes_answered_with_no_one_in_line_say_nothing_about_the_rate():
+    """A quiet process answers as fast as clients come: that is not what it can do."""
     rate = HandshakeRate()
-    # Nothing answered lately (an idle process): the floor rate, not a division by zero or an endless wait.
-    assert rate.wait_for_next_refused(0.0, in_flight=0) <= (1 / RATE_FLOOR_PER_SECOND) * (1 + WAIT_JITTER)
+    for answered in range(200):
+        rate.record_answer(1000 + answered / 100, line_waiting=False)  # 100 a second, unhurried
+    assert rate.per_second(1002.0) == RATE_UNMEASURED_PER_SECOND
+    for answered in range(RATE_SAMPLE):
+        rate.record_answer(1002 + answered / 300, line_waiting=True)  # a crowd: 300 a second
+    assert rate.per_second(1002 + RATE_SAMPLE / 300) == pytest.approx(300, rel=0.01)
+
+
+def test_the_wait_has_a_cap():
+    rate = HandshakeRate()
+    # Nothing measured yet (an idle process): the assumed rate, not a division by zero or an endless wait.
+    assert rate.wait_for_next_refused(0.0, in_flight=0) <= (1 / RATE_UNMEASURED_PER_SECOND) * (1 + WAIT_JITTER)
     waits = [
-        rate.wait_for_next_refused(0.0, in_flight=0) for _ in range(int(2 * MAX_WAIT_SECONDS * RATE_FLOOR_PER_SECOND))
+        rate.wait_for_next_refused(0.0, in_flight=0)
+        for _ in range(int(2 * MAX_WAIT_SECONDS * RATE_UNMEASURED_PER_SECOND))
     ]
     assert max(waits) == MAX_WAIT_SECONDS
 
 
-@override_settings(BLOG_HANDSHAKES_IN_FLIGHT=1)
+@override_settings(BLOG_HANDSHAKES_IN_FLIGHT=1, BLOG_HANDSHAKE_LINE_SECONDS=NO_ROOM_IN_LINE)
 async def test_a_storm_of_refusals_logs_one_line_not_one_per_refusal(caplog):
     held = HeldApplication()
     gate = HandshakeAdmission(held)
@@ -238,6 +339,7 @@ async def test_a_handshake_refused_by_the_app_is_no_longer_in_flight():
         ("BLOG_HANDSHAKES_IN_FLIGHT", "many"),
         ("BLOG_HANDSHAKE_DEADLINE_SECONDS", "0"),
         ("BLOG_HANDSHAKE_DEADLINE_SECONDS", "soon"),
+        ("BLOG_HANDSHAKE_LINE_SECONDS", "-1"),
     ],
 )
 def test_a_bad_admission_setting_stops_the_server_with_its_name(variable, value):
