@@ -180,18 +180,21 @@ class HandshakeAdmission:
         try:
             await turn
         except asyncio.CancelledError:
-            if turn.done() and not turn.cancelled():
+            if not turn.cancelled():
                 self.place_freed()  # handed a place just as it was cancelled: it goes to the next
-            else:
+            elif turn in self.line:
                 self.line.remove(turn)
             raise
 
     def place_freed(self) -> None:
         """A handshake left flight: its place passes to the first still waiting in line, or is free."""
-        if self.line:
-            self.line.popleft().set_result(None)
-        else:
-            self.in_flight -= 1
+        while self.line:
+            turn = self.line.popleft()
+            # Cancelled with its task, which has yet to run and leave the line by itself.
+            if not turn.cancelled():
+                turn.set_result(None)
+                return
+        self.in_flight -= 1
 
     async def refuse(self, receive: Receive, send: Send) -> None:
         await receive()  # websocket.connect
