@@ -68,6 +68,23 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
     # RESUME_LIMIT of each), which may also arrive live; None for a socket that replayed nothing.
     replayed: set[tuple[str, int]] | None = None
 
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        """Channels' __call__ for a consumer without a channel of its own: one message at a time.
+
+        Channels' await_many_dispatch waits on the client and the consumer's channel together, so it
+        runs each receive() as a task of its own and waits for it with asyncio.wait: a task and
+        two extra turns of the event loop per message, the handshake included, for nothing when
+        there is only the client to read (the hub delivers this consumer's events by calling it).
+        """
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
+
     async def dispatch(self, message: dict) -> None:
         """Channels' dispatch without its hop to the database thread before every message.
 

@@ -6,6 +6,8 @@ the number of hops per handshake; these tests pin the numbers down.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from asgiref.sync import sync_to_async
 from django.core.cache import cache
@@ -95,6 +97,22 @@ async def test_a_pong_and_a_bad_frame_make_no_hop_to_the_database_thread(sockets
     error = await socket.receive_json_from()
     assert (error["code"], error["message"]) == ("bad_request", MESSAGE_NOT_JSON)
     assert hops.on_database_thread == hops.elsewhere == []
+
+
+async def test_client_frames_are_read_without_a_task_each(sockets, post, monkeypatch):
+    """Channels' await_many_dispatch runs every receive() as a task of its own; the consumer reads directly."""
+    socket, _ = await sockets.connect(post.pk)
+    loop = asyncio.get_running_loop()
+    tasks_started = []
+    create_task = loop.create_task
+    monkeypatch.setattr(
+        loop, "create_task", lambda *args, **kwargs: tasks_started.append(args) or create_task(*args, **kwargs)
+    )
+    for _ in range(5):
+        await socket.send_to(text_data="{not json")
+    for _ in range(5):
+        assert (await socket.receive_json_from())["code"] == "bad_request"
+    assert tasks_started == []
 
 
 async def test_a_reader_leaving_makes_no_hop_to_the_database_thread(sockets, post, hops):
