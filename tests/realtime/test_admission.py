@@ -185,6 +185,21 @@ async def test_a_place_handed_to_a_handshake_cancelled_meanwhile_passes_to_the_n
     assert gate.in_flight == 1 and not gate.line
 
 
+@override_settings(BLOG_HANDSHAKES_IN_FLIGHT=1)
+async def test_a_place_freed_before_a_cancelled_handshake_has_left_the_line_goes_to_the_next():
+    gate = HandshakeAdmission(HeldApplication())
+    gate.in_flight = 1
+    first, second = asyncio.ensure_future(gate.wait_in_line()), asyncio.ensure_future(gate.wait_in_line())
+    await asyncio.sleep(0)
+    first.cancel()  # its clean-up runs at its next step...
+    gate.place_freed()  # ...after this
+    async with asyncio.timeout(STUCK_SECONDS):
+        await second
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    assert gate.in_flight == 1 and not gate.line
+
+
 @override_settings(BLOG_HANDSHAKES_IN_FLIGHT=1, BLOG_HANDSHAKE_LINE_SECONDS=NO_ROOM_IN_LINE)
 async def test_refusals_in_a_burst_are_told_later_and_later_times():
     held = HeldApplication()
