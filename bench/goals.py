@@ -11,8 +11,11 @@ LOGGED_IN_FLOOR_PERCENT = 25
 ONE_PROCESS_LIMIT = 2.0
 TWO_PROCESS_LIMIT = 2.5
 ARRIVAL_LIMIT = 2.0
-IDLE_KB_PER_CONNECTION = 40
-IDLE_PERCENT_OF_A_CORE = 5
+# Idle readers: "kept or better" than the row the popular-post work started from, 35.4 KB per
+# connection and 3.0% of a core against the raw ceiling's 23.2 KB and 2.7% in the same run. Held
+# as ratios to the ceiling, since the ceiling's own numbers move from run to run (2.2-3.9%).
+IDLE_MEMORY_RATIO = round(35.4 / 23.2, 2)
+IDLE_CPU_RATIO = round(3.0 / 2.7, 2)
 # "Memory plateaus": the last half of the soak may add at most this share of the RSS.
 SOAK_GROWTH_SHARE = 0.05
 
@@ -93,15 +96,16 @@ def _storm(rows: list[dict]) -> list[dict]:
             out.append(_goal(f"Storm, {app['readers']:,} readers on one process: all back, 0 lost", result, whole))
         if "idle" in app:
             idle, raw = app["idle"], ceiling["idle"]
+            memory = idle["rss_per_connection_kb"] / raw["rss_per_connection_kb"]
+            cpu = idle["idle_cpu_percent_of_a_core"] / max(raw["idle_cpu_percent_of_a_core"], 0.01)
             out.append(
                 _goal(
-                    f"{idle['readers']:,} idle readers, one process: <= {IDLE_KB_PER_CONNECTION} KB per connection,"
-                    f" < {IDLE_PERCENT_OF_A_CORE}% of a core",
-                    f"{idle['rss_per_connection_kb']:.1f} KB, {idle['idle_cpu_percent_of_a_core']:.1f}% over"
-                    f" {idle['seconds']:.0f} s, {idle['open_at_end']:,} open"
+                    f"{idle['readers']:,} idle readers, one process: memory per connection <= {IDLE_MEMORY_RATIO}x"
+                    f" raw-asgi's, CPU <= {IDLE_CPU_RATIO}x",
+                    f"{idle['rss_per_connection_kb']:.1f} KB ({memory:.2f}x), {idle['idle_cpu_percent_of_a_core']:.1f}%"
+                    f" of a core ({cpu:.2f}x) over {idle['seconds']:.0f} s, {idle['open_at_end']:,} open"
                     f" (raw-asgi {raw['rss_per_connection_kb']:.1f} KB, {raw['idle_cpu_percent_of_a_core']:.1f}%)",
-                    idle["rss_per_connection_kb"] <= IDLE_KB_PER_CONNECTION
-                    and idle["idle_cpu_percent_of_a_core"] < IDLE_PERCENT_OF_A_CORE,
+                    memory <= IDLE_MEMORY_RATIO and cpu <= IDLE_CPU_RATIO and idle["open_at_end"] == idle["readers"],
                 )
             )
     return out

@@ -23,7 +23,10 @@ CONNECT_BATCH = 200
 STORM_TIMEOUT_SECONDS = 300
 # Past this, a section records who is in and goes on: the run must end within its budget.
 ARRIVAL_TIMEOUT_SECONDS = 300
-IDLE_SETTLE_SECONDS = 10
+# The heartbeat pings each reader once, at most BLOG_SOCKET_PING_SECONDS (30) after the catch-up was
+# sent to it, and then not again while nothing more is sent: the window starts after that ping, so
+# that it measures readers at rest, not the storm's last work.
+IDLE_SETTLE_SECONDS = 35
 LOG_ERRORS = re.compile(r"took too long|Traceback")
 
 
@@ -139,7 +142,7 @@ async def storm(
 
 async def idle(pid: int, crowd: Crowd, fresh_rss: int, seconds: float) -> dict:
     """Memory per connection over a fresh process's, and CPU while every reader sits idle."""
-    # The catch-up work and the collection it causes finish first (a shorter wait in a short window).
+    # The catch-up, its pings and the collection they cause finish first (a shorter wait in a short window).
     await asyncio.sleep(min(IDLE_SETTLE_SECONDS, seconds))
     rss = rss_bytes(pid)
     cpu_before = cpu_seconds(pid)
