@@ -147,6 +147,7 @@ if REDIS_URL and BLOG_CHANNEL_LAYER == "redis-pubsub":
             "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": REDIS_LAYER_READ_TIMEOUT_SECONDS}]},
         }
     }
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 elif REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -159,19 +160,15 @@ elif REDIS_URL:
             },
         }
     }
-else:
-    # One process only: the in-process layer and cache are not shared.
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
-if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            # Else every request and every socket opens a connection of its own (asgi_blog/cache_pool.py).
-            "OPTIONS": {"pool_class": "asgi_blog.cache_pool.ProcessConnectionPool"},
         }
     }
 else:
+    # One process only: the in-process layer and cache are not shared.
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_USER_MODEL = "blog.User"

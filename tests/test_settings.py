@@ -107,27 +107,3 @@ def test_every_middleware_runs_in_the_event_loop(settings):
     """One sync-only middleware makes Django run the whole chain through a thread and back, on every request."""
     sync_only = [path for path in settings.MIDDLEWARE if not getattr(import_string(path), "async_capable", False)]
     assert sync_only == []
-
-
-SHARED_POOL_SCRIPT = """
-import asyncio, django
-django.setup()
-from django.core.cache import cache
-
-async def pool_of_this_context():
-    return cache._cache._get_connection_pool(True)
-
-async def main():
-    first, second = await asyncio.gather(pool_of_this_context(), pool_of_this_context())
-    print(cache._cache is not None, first is second)
-
-asyncio.run(main())
-"""
-
-
-def test_with_redis_every_request_and_socket_shares_one_connection_pool():
-    """Django gives each async context (each request, each socket) a cache object of its own; without
-    the shared pool, each would open its own connection to Redis. Creating a pool connects nowhere."""
-    result = python("-c", SHARED_POOL_SCRIPT, REDIS_URL="redis://127.0.0.1:6379/0", DJANGO_DEBUG="1")
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["True", "True"]
