@@ -98,7 +98,7 @@ class HandshakeRate:
     """How fast this process answers handshakes, and the virtual queue of the refused ones."""
 
     def __init__(self) -> None:
-        self.answered: deque[float] = deque()  # when each handshake answered while the line was not empty was
+        self.answered: deque[float] = deque()  # when handshakes were answered with others waiting in line
         self.queue_ends_at = 0.0
         self.measured = RATE_UNMEASURED_PER_SECOND
         self.measured_at = float("-inf")
