@@ -10,9 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import threading
+import weakref
+from collections import deque
 from typing import TYPE_CHECKING
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 
 from blog import events
@@ -123,10 +127,82 @@ def _group_send(event: dict[str, object]) -> None:
     # The database already holds the change; a layer outage must not turn a
     # saved comment into an error for its author, nor make them wait. Readers
     # catch up from the database (realtime/hub.py) instead.
+    loop = serving_loop()
+    if loop is not None:
+        try:
+            Outbox.of(loop).put(event)
+            return
+        except RuntimeError:
+            pass  # the loop closed meanwhile (a server shutting down): sent from here instead
     try:
         async_to_sync(_send)(event)
     except Exception:
         logger.exception("broadcast failed group=%s type=%s", event["group"], event["type"])
+
+
+def serving_loop() -> asyncio.AbstractEventLoop | None:
+    """The running event loop this thread works for (a sync_to_async thread of the server), if any."""
+    local = SyncToAsync.threadlocal
+    loop = getattr(local, "main_event_loop", None)
+    if loop is None or getattr(local, "main_event_loop_pid", None) != os.getpid():
+        return None
+    if loop.is_closed() or not loop.is_running():
+        return None
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return loop
+    return None  # called in a loop's own thread: async_to_sync refuses, as it should
+
+
+class Outbox:
+    """An event loop's broadcasts, sent in the order they were saved, without holding the thread that saved them.
+
+    Sending from the database thread with async_to_sync would keep that thread,
+    which every socket's database work shares, waiting for the event loop to send
+    each broadcast: a busy loop (thousands of readers being handed a comment) then
+    slows every save, one after another. Here the thread hands the event over and
+    goes on; one task of the loop sends them, oldest first, so the order holds.
+    While the layer is down each send waits out BROADCAST_TIMEOUT_SECONDS, so the
+    broadcasts queue here, at the pace comments are saved; the hubs' database check
+    delivers what they carried meanwhile.
+    """
+
+    _of_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Outbox] = weakref.WeakKeyDictionary()
+    _of_loop_lock = threading.Lock()
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.waiting: deque[dict[str, object]] = deque()
+        self.sending: asyncio.Task | None = None
+
+    @classmethod
+    def of(cls, loop: asyncio.AbstractEventLoop) -> Outbox:
+        with cls._of_loop_lock:  # two threads must not start two outboxes: the order would not hold
+            outbox = cls._of_loop.get(loop)
+            if outbox is None:
+                outbox = cls._of_loop[loop] = cls(loop)
+            return outbox
+
+    def put(self, event: dict[str, object]) -> None:
+        """From any thread."""
+        self.loop.call_soon_threadsafe(self.append, event)
+
+    def append(self, event: dict[str, object]) -> None:
+        self.waiting.append(event)
+        if self.sending is None:
+            self.sending = self.loop.create_task(self.send_waiting())
+
+    async def send_waiting(self) -> None:
+        try:
+            while self.waiting:
+                event = self.waiting.popleft()
+                try:
+                    await _send(event)
+                except Exception:
+                    logger.exception("broadcast failed group=%s type=%s", event["group"], event["type"])
+        finally:
+            self.sending = None
 
 
 async def _send(event: dict[str, object]) -> None:
