@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs
 
@@ -24,6 +25,7 @@ from blog.failures import SERVICE_REFUSALS, failure_from
 from blog.models import Comment, Post, User
 from realtime import broadcast
 from realtime.admission import HANDSHAKE_SCOPE_KEY, Handshake, HandshakeTooLate, check_in_time
+from realtime.auth import session_still_names_now
 from realtime.caps import SocketSlot, socket_cap
 from realtime.database_thread import on_database_thread
 from realtime.heartbeat import CLOSE_TOO_SLOW, Heartbeat, frame_bytes
@@ -34,6 +36,9 @@ logger = logging.getLogger(__name__)
 
 # Text frames larger than this are refused before they are parsed.
 MAX_FRAME_BYTES = 64 * 1024
+Handler = Callable[["CommentConsumer", dict], Awaitable[int | None]]
+# Writes of one socket running at once (CommentConsumer.start_write); the frames after them wait unread.
+WRITES_IN_FLIGHT = 8
 
 # Refusals the page's script must understand are sent after accept(): a close before
 # it reaches a browser as 1006 (daphne answers the handshake with 403).
@@ -118,6 +123,7 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
         # Live events wait here while the backlog is sent, so the order holds.
         self.held: list[dict] | None = []
         self.background: set[asyncio.Task] = set()
+        self.writes: deque[asyncio.Task] = deque()
         self.can_moderate = False
         try:
             self.post = await self.visible_post(handshake=self.scope.get(HANDSHAKE_SCOPE_KEY))
@@ -178,7 +184,7 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
         if getattr(self, "post", None) is None:
             return
         await self.leave_hub()
-        for task in self.background:
+        for task in (*self.background, *self.writes):
             task.cancel()
         logger.info("websocket disconnected post=%s user=%s code=%s", self.post.pk, self.user.pk, code)
 
@@ -339,19 +345,52 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
         if handler is None:
             await self.send_error("bad_request", MESSAGE_UNKNOWN_TYPE)
             return
+        await self.start_write(handler, frame)
+
+    async def start_write(self, handler: Handler, frame: dict) -> None:
+        """Run a write beside the ones still in flight, at most WRITES_IN_FLIGHT of them.
+
+        One at a time, a socket's writes would each wait for the event loop several times
+        (the session check, the save), and on a busy server, a loop turn handing
+        the last comment to thousands of readers: a quick writer would fall further and
+        further behind. Together, they are saved one after another on the database
+        thread all the same, and answered in the order they were sent. Past the limit
+        this waits, so the frames wait unread, as they did when writes ran one at a time.
+        """
+        while len(self.writes) >= WRITES_IN_FLIGHT:
+            await asyncio.wait({self.writes[0]})
+        earlier = self.writes[-1] if self.writes else None
+        write = asyncio.ensure_future(self.write(handler, frame, earlier))
+        self.writes.append(write)
+        write.add_done_callback(self.writes.remove)
+
+    async def write(
+        self,
+        handler: Handler,
+        frame: dict,
+        earlier: asyncio.Future | None,
+    ) -> None:
         client_id = None
         try:
             client_id = checked_client_id(frame.get("client_id"))
-            if not await self.session_holds_for_writing():
-                return
             comment_id = await handler(self, frame)
+            if comment_id is None:
+                return  # the session ended, and with it the only right to see the post: closed
         except FrameError as error:
-            await self.send_error("invalid", str(error), client_id=client_id, errors={error.field: [str(error)]})
+            answer = self.error_frame("invalid", str(error), client_id=client_id, errors={error.field: [str(error)]})
         except SERVICE_REFUSALS as error:
             failure = failure_from(error)
-            await self.send_error(failure.code, failure.message, client_id=client_id, **failure.extra)
+            answer = self.error_frame(failure.code, failure.message, client_id=client_id, **failure.extra)
+        except Exception:
+            # As an error raised in receive() would: logged, and the socket closed (1011).
+            logger.exception("websocket write failed post=%s user=%s", self.post.pk, self.user.pk)
+            await self.close(code=1011)
+            return
         else:
-            await self.send_json({"type": "comment.ack", "client_id": client_id, "id": comment_id})
+            answer = {"type": "comment.ack", "client_id": client_id, "id": comment_id}
+        if earlier is not None:
+            await asyncio.wait({earlier})  # answered in the order they were sent
+        await self.send_json(answer)
 
     async def on_pong(self, frame: dict) -> None:
         """A heartbeat answer: not a write, so no session check. A token of no ping of this socket is ignored."""
@@ -362,20 +401,39 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
             return
         self.heartbeat.answered(token)
 
-    async def on_comment_create(self, frame: dict) -> int:
+    # Each handler re-checks the session before it writes (SessionGate) and returns the comment's
+    # id, or None when the socket closed because the session ended.
+
+    async def on_comment_create(self, frame: dict) -> int | None:
+        body, client_id = text_field(frame, "body"), frame.get("client_id")
+        if self.user.is_authenticated:
+            # The check and the save in one call to the database thread: the comment path is the busy one.
+            checked = await on_database_thread(post_as_session_user)(
+                self.session_key, self.user, post=self.post, body=body, client_id=client_id
+            )
+            if checked is not None:
+                self.user, posted = checked
+                return posted.comment.pk
+            if not await self.end_session(reason="checked-before-write"):
+                return None
+        # Not signed in (or no longer): the service refuses with login_required.
         posted = await on_database_thread(services.comment_post)(
-            post=self.post, author=self.user, body=text_field(frame, "body"), client_id=frame.get("client_id")
+            post=self.post, author=self.user, body=body, client_id=client_id
         )
         return posted.comment.pk
 
-    async def on_comment_delete(self, frame: dict) -> int:
+    async def on_comment_delete(self, frame: dict) -> int | None:
+        if not await self.session_holds_for_writing():
+            return None
         comment = await self.comment_of_this_post(frame)
         comment_id = comment.pk  # Django clears pk on delete
         await on_database_thread(services.comment_delete)(comment=comment, actor=self.user)
         return comment_id
 
-    async def on_comment_edit(self, frame: dict) -> int:
+    async def on_comment_edit(self, frame: dict) -> int | None:
         body = text_field(frame, "body")
+        if not await self.session_holds_for_writing():
+            return None
         comment = await self.comment_of_this_post(frame)
         await on_database_thread(services.comment_edit)(comment=comment, actor=self.user, body=body)
         return comment.pk
@@ -391,7 +449,7 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
 
     # Named on_*, not after the frame type: Channels would call comment_create for a
     # channel-layer message of type comment.create.
-    client_frame_handlers: dict[str, Callable[[CommentConsumer, dict], Awaitable[int]]] = {
+    client_frame_handlers: dict[str, Handler] = {
         "comment.create": on_comment_create,
         "comment.delete": on_comment_delete,
         "comment.edit": on_comment_edit,
@@ -426,7 +484,11 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
         await self.send(text_data=broadcast.encode_frame(frame))
 
     async def send_error(self, code: str, message: str, *, client_id: str | None = None, **extra: object) -> None:
-        await self.send_json({"type": "error", "code": code, "message": message, "client_id": client_id, **extra})
+        await self.send_json(self.error_frame(code, message, client_id=client_id, **extra))
+
+    @staticmethod
+    def error_frame(code: str, message: str, *, client_id: str | None = None, **extra: object) -> dict[str, object]:
+        return {"type": "error", "code": code, "message": message, "client_id": client_id, **extra}
 
 
 def post_and_rights(user: User, post_id: int, handshake: Handshake | None) -> tuple[Post | None, bool]:
@@ -443,6 +505,19 @@ def post_and_rights(user: User, post_id: int, handshake: Handshake | None) -> tu
     post = posts.filter(pk=post_id).first()
     can_moderate = post is not None and user.is_authenticated and user.has_perm("blog.delete_comment")
     return post, can_moderate
+
+
+def post_as_session_user(
+    session_key: str | None, user: User, *, post: Post, body: str, client_id: object
+) -> tuple[User, services.CommentPosted] | None:
+    """Sync: the session re-checked, then the comment posted as its user.
+
+    None when the session no longer names `user` (nothing is posted).
+    """
+    current = session_still_names_now(session_key, user)
+    if current is None:
+        return None
+    return current, services.comment_post(post=post, author=current, body=body, client_id=client_id)
 
 
 def comment_on_post(comment_id: int, post: Post) -> Comment | None:

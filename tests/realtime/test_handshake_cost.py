@@ -169,3 +169,12 @@ async def test_a_reader_behind_what_the_process_handed_on_gets_the_replay(socket
     socket, _ = await sockets.connect(post.pk, query=f"after={missed.comment.pk - 1}")
     assert (await socket.receive_json_from())["comment"]["id"] == missed.comment.pk
     assert "read_backlog" in hops.on_database_thread
+
+
+async def test_a_comment_costs_one_hop_to_the_database_thread(sockets, post, author, hops):
+    """The session's re-check and the save share one call: each hop waits behind every other socket's."""
+    socket, _ = await sockets.connect(post.pk, user=author)
+    hops.reset()
+    await socket.send_json_to({"type": "comment.create", "body": "one hop", "client_id": "c1"})
+    assert {(await socket.receive_json_from())["type"] for _ in range(2)} == {"comment.ack", "comment.created"}
+    assert hops.on_database_thread == ["post_as_session_user"]
