@@ -36,7 +36,6 @@ logger = logging.getLogger(__name__)
 
 # Text frames larger than this are refused before they are parsed.
 MAX_FRAME_BYTES = 64 * 1024
-Handler = Callable[["CommentConsumer", dict], Awaitable[int | None]]
 # Writes of one socket running at once (CommentConsumer.start_write); the frames after them wait unread.
 WRITES_IN_FLIGHT = 8
 
@@ -56,6 +55,10 @@ MESSAGE_NOT_TEXT = "{field} must be text."
 MESSAGE_CLIENT_ID_NOT_TEXT = "client_id must be text or null."
 MESSAGE_ID_NOT_NUMBER = "id must be a comment id (a whole number)."
 MESSAGE_NO_SUCH_COMMENT = "There is no such comment on this post."
+
+
+# A write frame's handler: the id of the comment written, or None when the socket closed instead.
+Handler = Callable[["CommentConsumer", dict], Awaitable[int | None]]
 
 
 class FrameError(Exception):
@@ -364,12 +367,8 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
         self.writes.append(write)
         write.add_done_callback(self.writes.remove)
 
-    async def write(
-        self,
-        handler: Handler,
-        frame: dict,
-        earlier: asyncio.Future | None,
-    ) -> None:
+    async def write(self, handler: Handler, frame: dict, earlier: asyncio.Future | None) -> None:
+        """One write: its handler, then its answer once the write before it has answered."""
         client_id = None
         try:
             client_id = checked_client_id(frame.get("client_id"))

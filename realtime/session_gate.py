@@ -47,10 +47,11 @@ class SessionGate:
         if not self.user.is_authenticated:
             # A check running alongside (a push, a write, the expiry) already ended it.
             return self.post.is_published
-        logger.info("websocket session ended post=%s user=%s reason=%s", self.post.pk, self.user.pk, reason)
+        # Anonymous before the first await, so that a check alongside does not end it twice.
+        user, self.user = self.user, AnonymousUser()
+        logger.info("websocket session ended post=%s user=%s reason=%s", self.post.pk, user.pk, reason)
         await self.send_json({"type": "session.ended"})
         await self.leave_user_group()
-        self.user = AnonymousUser()
         if self.post.is_published:
             return True
         # Only the session let this socket see a draft.

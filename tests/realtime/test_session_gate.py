@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from blog import services
 from blog.models import Comment, User
+from realtime.hub import get_hub
 from tests.factories import PASSWORD
 from tests.realtime.conftest import logged_in_client
 
@@ -181,3 +183,29 @@ async def test_without_the_fallback_an_old_session_is_anonymous(sockets, post, r
     with override_settings(SECRET_KEY=NEW_KEY, SECRET_KEY_FALLBACKS=[]):
         _, hello = await sockets.connect(post.pk, session_key=key)
     assert hello["user"] is None
+
+
+async def test_writes_sent_together_after_the_session_ended_end_it_once(sockets, post, reader, monkeypatch):
+    """Writes run side by side (realtime/consumers.py, start_write): each finds the session gone."""
+    _, key = await browser(reader)
+    socket, _ = await sockets.connect(post.pk, session_key=key)
+    layer, group_discard = get_hub().layer, get_hub().layer.group_discard
+
+    async def over_the_network(group: str, channel: str) -> None:
+        # As with Redis: leaving the user's group takes a few turns of the loop.
+        for _ in range(5):
+            await asyncio.sleep(0)
+        await group_discard(group, channel)
+
+    monkeypatch.setattr(layer, "group_discard", over_the_network)
+    await Session.objects.all().adelete()
+    for client_id in ("first", "second"):
+        await socket.send_json_to({"type": "comment.create", "body": "Should not be saved", "client_id": client_id})
+    frames = [await socket.receive_json_from() for _ in range(3)]
+    assert frames[0] == {"type": "session.ended"}
+    assert [(frame["code"], frame["client_id"]) for frame in frames[1:]] == [
+        ("login_required", "first"),
+        ("login_required", "second"),
+    ]
+    assert await socket.receive_nothing()  # no second session.ended
+    assert not await Comment.objects.filter(body="Should not be saved").aexists()
