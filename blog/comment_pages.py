@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache as memoize
 
-from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.template.loader import get_template
 from django.utils.safestring import SafeString, mark_safe
@@ -34,6 +33,7 @@ from django.utils.safestring import SafeString, mark_safe
 from blog import selectors
 from blog.models import Comment, Post, User
 from blog.page_cache import cache_get_many, cache_set_many
+from blog.process_cache import cache
 
 # Indexes and counts only need to outlive a burst of readers of one version of a post.
 INDEX_SECONDS = 10 * 60

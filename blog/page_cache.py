@@ -12,8 +12,9 @@ from collections.abc import Callable
 from functools import partial
 
 from asgiref.sync import sync_to_async
-from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.locmem import LocMemCache
+
+from blog.process_cache import cache
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ _outage_logged_at = -OUTAGE_LOG_SECONDS
 
 def cache_in_process() -> bool:
     """True for the local-memory cache: a dict behind a lock in this process, cheaper to read than a thread hop."""
-    return isinstance(caches[DEFAULT_CACHE_ALIAS], LocMemCache)
+    return isinstance(cache.backend(), LocMemCache)
 
 
 async def in_cache_thread[Result](read_or_write: Callable[[], Result]) -> Result:

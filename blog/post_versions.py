@@ -24,11 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache as memoize
 
-from django.core.cache import cache
-
 from blog import events, selectors
 from blog.models import Post, User
 from blog.page_cache import cache_outage, cache_set_many, in_cache_thread
+from blog.process_cache import cache
 
 # Every change made through the blog drops the entry at once. A write that publishes no event (a
 # bulk update or delete in a shell, a script on the database) shows within this many seconds: the

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from blog.process_cache import cache
 
 # The clock the stored expiry times use; tests replace it to read the expiry arithmetic without sleeping.
 clock: Callable[[], float] = time.time

@@ -6,8 +6,8 @@ import pytest
 from channels.layers import channel_layers
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.cache import cache
 
+from blog.process_cache import cache
 from tests.factories import make_post, make_user
 
 

@@ -10,11 +10,11 @@ import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.hashers import MD5PasswordHasher
-from django.core.cache import cache
 from django.test import Client, override_settings
 from django.utils import timezone
 
 from blog import address_limits
+from blog.process_cache import cache
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db

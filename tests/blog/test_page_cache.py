@@ -7,12 +7,12 @@ import re
 import pytest
 from asgiref.sync import async_to_sync
 from django.contrib import messages
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
 from blog import comment_pages, page_cache, selectors, services
 from blog.models import COMMENT_EDIT_WINDOW, Comment, Post
+from blog.process_cache import cache
 from tests.blog.test_comment_pages import add_comments, shown_ids
 from tests.factories import make_comment, make_user
 

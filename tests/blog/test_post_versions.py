@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.core.cache import cache, caches
+from django.core.cache import caches
 from django.core.cache.backends import locmem
 
 from blog import events, page_cache, post_versions, services
 from blog.models import Post
+from blog.process_cache import cache
 from realtime import broadcast
 from tests.blog.test_comment_pages import add_comments
 from tests.blog.test_page_cache import comments_url, json_bodies, warm

@@ -6,10 +6,10 @@ import logging
 import time
 
 import pytest
-from django.core.cache import cache
 from django.test import override_settings
 
 from blog import slots
+from blog.process_cache import cache
 from blog.rate_limit import RateLimited, write_budget_spend
 
 

@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.test import override_settings
@@ -19,6 +18,7 @@ from blog.models import (
     Comment,
     Post,
 )
+from blog.process_cache import cache
 from blog.rate_limit import RateLimited
 from tests.factories import make_comment, make_post, make_user
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django.test import Client, override_settings
 
 from blog.forms import SignupForm
 from blog.models import User
+from blog.process_cache import cache
 
 pytestmark = pytest.mark.django_db
 

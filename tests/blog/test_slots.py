@@ -6,9 +6,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.core.cache import cache
 
 from blog import slots
+from blog.process_cache import cache
 from blog.slots import (
     Slot,
     aslot_release,

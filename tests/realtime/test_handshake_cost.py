@@ -10,9 +10,9 @@ import asyncio
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.core.cache import cache
 
 from blog import services
+from blog.process_cache import cache
 from realtime.consumers import MESSAGE_NOT_JSON
 from tests.factories import make_comment
 from tests.realtime.thread_hops import tables_queried
