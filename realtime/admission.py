@@ -280,7 +280,7 @@ class AdmittedHandshake:
         self.real_receive = receive
         self.real_send = send
         self.in_flight = True
-        self.unread: deque[Message] = deque()
+        self.unread: list[Message] = []  # a message or two: a deque would cost every socket 600 bytes
         self.watcher: asyncio.Task[Message] | None = None
         self.application_task: asyncio.Task | None = None
 
@@ -313,7 +313,7 @@ class AdmittedHandshake:
 
     async def receive(self) -> Message:
         if self.unread:
-            return self.unread.popleft()
+            return self.unread.pop(0)
         if self.watcher is not None:
             watcher, self.watcher = self.watcher, None
             return await watcher
