@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from array import array
+from bisect import bisect_left, insort
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs
 
@@ -72,8 +74,10 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
     # No channel of its own: the process's hub subscribes once for all its sockets.
     channel_layer_alias = None
     # The comments and changes this socket replayed from the database on connect (at most
-    # RESUME_LIMIT of each), which may also arrive live; None for a socket that replayed nothing.
-    replayed: set[tuple[str, int]] | None = None
+    # RESUME_LIMIT of each) and has not seen live yet, as sorted event_key numbers; None for
+    # a socket that replayed nothing. An array of 8-byte numbers, not a set of (kind, id): after
+    # a restart every reader resumes, and keeps this for as long as it stays.
+    replayed: array | None = None
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         """Channels' __call__ for a consumer without a channel of its own: one message at a time.
@@ -272,15 +276,23 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
     async def forward(self, event: dict) -> None:
         """A frame of the backlog: remembered, because the same comment or change may also be on its way live."""
         if self.replayed is None:
-            self.replayed = set()
-        self.replayed.add(event_number(event))
+            self.replayed = array("q")
+        insort(self.replayed, event_key(event))
         await self.send(text_data=event["frame"])
 
     async def forward_live(self, event: dict) -> None:
         # The hub hands each comment and change on once; only this socket's own replay can overlap it.
-        if self.replayed and event_number(event) in self.replayed:
+        if self.replayed and self.seen_in_replay(event_key(event)):
             return
         await self.send(text_data=event["frame"])
+
+    def seen_in_replay(self, key: int | None) -> bool:
+        """Whether the replay sent this event; then it is forgotten, as the hub hands on none twice."""
+        index = bisect_left(self.replayed, key) if key is not None else len(self.replayed)
+        if index == len(self.replayed) or self.replayed[index] != key:
+            return False
+        del self.replayed[index]
+        return True
 
     def run_in_background(self, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)
@@ -529,12 +541,12 @@ def client_address(scope: dict) -> str | None:
     return client[0] if client else None
 
 
-def event_number(event: dict) -> tuple[str, int] | None:
-    """What makes a comment or change event the same one, however it arrived (None for other events)."""
+def event_key(event: dict) -> int | None:
+    """What makes a comment or change event the same one, however it arrived, as one number (None for other events)."""
     if "change" in event:
-        return ("change", event["change"])
+        return 2 * event["change"] + 1
     if event["type"] == "comment.created":
-        return ("comment", event["id"])
+        return 2 * event["id"]
     return None
 
 

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from blog.models import CommentChange
 from realtime import broadcast, hub, presence
-from realtime.consumers import CommentConsumer
+from realtime.consumers import CommentConsumer, event_key
 from tests.factories import make_comment, make_post
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -165,6 +165,29 @@ async def test_a_readers_replayed_comment_is_not_sent_again_live(sockets, post, 
     # The live broadcast of the same comment comes after the replay (a slow layer).
     await sync_to_async(broadcast.comment_created)(comment)
     assert await socket.receive_nothing()
+
+
+async def test_a_replayed_comment_seen_live_is_forgotten(sockets, post, reader):
+    """Every reader of a restarted server resumes; what it replayed is kept only until it arrives live."""
+    comment = await sync_to_async(make_comment)(post, reader, body="replayed")
+    socket, _ = await sockets.connect(post.pk, query=f"after={comment.pk - 1}")
+    assert (await socket.receive_json_from())["comment"]["id"] == comment.pk
+    (consumer,) = hub.get_hub().listeners[broadcast.post_group_name(post.pk)]
+    assert list(consumer.replayed) == [event_key({"type": "comment.created", "id": comment.pk})]
+    await sync_to_async(broadcast.comment_created)(comment)
+    assert await socket.receive_nothing()
+    assert not consumer.replayed
+
+
+async def test_a_live_change_is_not_taken_for_a_replayed_comment_of_the_same_number(sockets, post, reader):
+    comment = await sync_to_async(make_comment)(post, reader, body="replayed")
+    socket, _ = await sockets.connect(post.pk, query=f"after={comment.pk - 1}")
+    assert (await socket.receive_json_from())["comment"]["id"] == comment.pk
+    frame = broadcast.encode_frame({"type": "comment.deleted", "id": comment.pk, "change": comment.pk})
+    group = broadcast.post_group_name(post.pk)
+    change = {"type": "comment.deleted", "group": group, "post": post.pk, "id": comment.pk, "change": comment.pk}
+    await hub.get_hub().dispatch({**change, "frame": frame})
+    assert (await socket.receive_json_from())["change"] == comment.pk
 
 
 async def test_a_reader_gone_before_its_disconnect_arrives_costs_no_error(sockets, post, reader, caplog):
