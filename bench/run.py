@@ -229,7 +229,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--arrival", type=int, default=5_000, help="readers arriving at once")
     parser.add_argument("--storm-readers", type=counts, default=[5_000, 10_000])
     parser.add_argument("--down-seconds", type=float, default=5.0, help="how long daphne stays down in the storm")
-    parser.add_argument("--idle-seconds", type=float, default=60.0, help="idle window on the largest storm's readers")
+    parser.add_argument("--idle-seconds", type=float, default=40.0, help="idle window on the largest storm's readers")
     parser.add_argument("--soak-readers", type=int, default=300)
     parser.add_argument("--soak-seconds", type=float, default=600.0)
     args = parser.parse_args()
