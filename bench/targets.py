@@ -73,6 +73,10 @@ print(",".join(str(comment_post(post=post, author=author, body=f"{body} {{n}}").
 
 Send = Callable[[str], Awaitable[None]]
 
+# The Python the servers run on: `make bench` gives them a virtualenv of the runtime requirements
+# alone, as deployed (Makefile, SERVE_VENV).
+SERVER_PYTHON = os.environ.get("BENCH_SERVER_PYTHON") or sys.executable
+
 
 @dataclass
 class Site:
@@ -102,7 +106,7 @@ def site_env(workdir: Path) -> dict[str, str]:
 
 def prepare_site(workdir: Path, lengths: tuple[int, ...] = PAGE_LENGTHS) -> Site:
     env = site_env(workdir)
-    manager = DaphneServer(env=env)
+    manager = DaphneServer(env=env, python=SERVER_PYTHON)
     manager.manage("migrate", "--noinput")
     manager.manage("collectstatic", "--noinput")
     script = SETUP_SCRIPT.format(writer=WRITER, idle_posts=IDLE_POSTS, lengths=list(lengths))
@@ -114,7 +118,7 @@ def prepare_site(workdir: Path, lengths: tuple[int, ...] = PAGE_LENGTHS) -> Site
 def save_comments(env: dict[str, str], post_id: int, body: str, count: int) -> list[int]:
     """Save comments through blog.services.comment_post in a process of its own; their ids."""
     script = SAVE_SCRIPT.format(post_id=post_id, writer=WRITER, body=body, count=count)
-    output = DaphneServer(env=env).manage("shell", "--no-imports", "-c", script)
+    output = DaphneServer(env=env, python=SERVER_PYTHON).manage("shell", "--no-imports", "-c", script)
     return [int(pk) for pk in output.strip().splitlines()[-1].split(",")]
 
 
@@ -232,7 +236,10 @@ async def websockets_ceiling(template: str) -> AsyncIterator[Target]:
 @asynccontextmanager
 async def raw_asgi_ceiling(env: dict[str, str], template: str, processes: int = 1) -> AsyncIterator[Target]:
     # DaphneServer runs daphne with the app's flags (DAPHNE_FLAGS), so the ceiling has them too.
-    servers = [DaphneServer(env=env, application="bench.ceilings:raw_broadcast_app") for _ in range(processes)]
+    servers = [
+        DaphneServer(env=env, application="bench.ceilings:raw_broadcast_app", python=SERVER_PYTHON)
+        for _ in range(processes)
+    ]
     try:
         for server in servers:
             await asyncio.to_thread(server.start)
@@ -254,7 +261,7 @@ async def raw_asgi_ceiling(env: dict[str, str], template: str, processes: int = 
 
 @asynccontextmanager
 async def app(env: dict[str, str], post_id: int, processes: int = 1, name: str = "app") -> AsyncIterator[Target]:
-    servers = [DaphneServer(env=env) for _ in range(processes)]
+    servers = [DaphneServer(env=env, python=SERVER_PYTHON) for _ in range(processes)]
     # Readers spread over the processes all come from the first one's page, as they would from one
     # site behind a proxy: that origin is not the other processes' own, so they are told to trust it.
     trusted = {**env, "DJANGO_CSRF_TRUSTED_ORIGINS": servers[0].origin}

@@ -69,6 +69,7 @@ class DaphneServer:
     env: dict[str, str]
     extra_args: list[str] = field(default_factory=list)
     application: str = "asgi_blog.asgi:application"
+    python: str = sys.executable
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
     log_path: Path | None = None
@@ -86,7 +87,7 @@ class DaphneServer:
 
     def manage(self, *args: str) -> str:
         result = subprocess.run(
-            [sys.executable, "manage.py", *args],
+            [self.python, "manage.py", *args],
             cwd=PROJECT_ROOT,
             env=self.env,
             capture_output=True,
@@ -98,7 +99,7 @@ class DaphneServer:
         return result.stdout
 
     def start(self) -> DaphneServer:
-        command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
+        command = [self.python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
         command += [*DAPHNE_FLAGS, *self.extra_args]
         # The server's log, for reading when a test fails.
         self.log_path = Path(tempfile.gettempdir()) / f"asgi-blog-daphne-{self.port}.log"
