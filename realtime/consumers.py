@@ -288,7 +288,9 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
 
     def seen_in_replay(self, key: int | None) -> bool:
         """Whether the replay sent this event; then it is forgotten, as the hub hands on none twice."""
-        index = bisect_left(self.replayed, key) if key is not None else len(self.replayed)
+        if key is None:  # a presence count or a resync: never replayed
+            return False
+        index = bisect_left(self.replayed, key)
         if index == len(self.replayed) or self.replayed[index] != key:
             return False
         del self.replayed[index]
