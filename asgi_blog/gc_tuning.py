@@ -11,10 +11,18 @@ waits for a full pass. Readers who come and go (reloads, networks that change)
 make a steady stream of it, so full passes must come often enough for memory to
 level off (bench/RESULTS.md, the soak row), and the heap pages they free are
 handed back to the system after each one.
+
+A crowd of readers arriving at once leaves a full pass due: CPython starts one
+once the objects promoted since the last amount to a quarter of those already
+old, and thousands of new sockets are that. Left alone, it falls into the first
+comment's fan-out and every reader waits for it (a quarter of a second over
+5,000 sockets). The QuietCollector makes it as soon as arrivals pause instead,
+when no one is waiting for a frame.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import ctypes.util
 import gc
@@ -30,6 +38,11 @@ from collections.abc import Callable
 # not start one per comment.
 THRESHOLDS = (10_000, 10, 10)
 
+# A wave: this many sockets opened since the last full pass (each leaves about a hundred
+# objects in the oldest generation), then this long without a new one.
+WAVE_SOCKETS = 1_000
+WAVE_QUIET_SECONDS = 0.25
+
 
 def tune_for_long_lived_sockets() -> None:
     # Everything loaded so far lives as long as the process: keep it out of the
@@ -39,6 +52,53 @@ def tune_for_long_lived_sockets() -> None:
     release = heap_release()
     if release is not None and not any(isinstance(callback, ReleaseAfterFullPass) for callback in gc.callbacks):
         gc.callbacks.append(ReleaseAfterFullPass(release))
+    if quiet_collector.after_full_pass not in gc.callbacks:
+        gc.callbacks.append(quiet_collector.after_full_pass)
+
+
+class QuietCollector:
+    """Makes the full pass a wave of new sockets has made due in the first quiet moment after it.
+
+    A server calls socket_opened() for each socket it accepts, on its event loop.
+    One timer at a time waits for the wave to pause; a full pass made meanwhile for
+    any other reason starts the count again.
+    """
+
+    def __init__(self) -> None:
+        self.opened_since_full_pass = 0
+        self.last_opened = 0.0
+        self.timer: asyncio.TimerHandle | None = None
+        self.timer_loop: asyncio.AbstractEventLoop | None = None
+
+    def socket_opened(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.opened_since_full_pass += 1
+        self.last_opened = loop.time()
+        waiting = self.timer is not None and self.timer_loop is loop and not self.timer.cancelled()
+        if self.opened_since_full_pass >= WAVE_SOCKETS and not waiting:
+            self.wait_for_quiet(loop)
+
+    def wait_for_quiet(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.timer_loop = loop
+        self.timer = loop.call_at(self.last_opened + WAVE_QUIET_SECONDS, self.collect_if_quiet)
+
+    def collect_if_quiet(self) -> None:
+        self.timer = None
+        if self.opened_since_full_pass < WAVE_SOCKETS:
+            return  # the collector made its own full pass meanwhile
+        if self.timer_loop.time() < self.last_opened + WAVE_QUIET_SECONDS:
+            self.wait_for_quiet(self.timer_loop)  # still arriving
+            return
+        gc.collect()
+        self.opened_since_full_pass = 0  # also where the callback is not installed (tests)
+
+    def after_full_pass(self, phase: str, info: dict) -> None:
+        """A gc callback: whoever made the pass, the sockets counted so far have been examined."""
+        if phase == "stop" and info["generation"] == 2:
+            self.opened_since_full_pass = 0
+
+
+quiet_collector = QuietCollector()
 
 
 class ReleaseAfterFullPass:

@@ -6,7 +6,8 @@
 
 Both greet each reader with a `hello` frame, as the app does once a reader is
 subscribed, so the reconnecting client (bench/live.py) can tell "in" the same way
-everywhere. Both run with the app's garbage-collector settings, so a ratio measures
+everywhere. Both run with the app's garbage-collector settings (and tell its QuietCollector
+of each socket they open, as the app does), so a ratio measures
 the app's own work, not a collector pause that one side has and the other does not.
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from asgi_blog.gc_tuning import tune_for_long_lived_sockets
+from asgi_blog.gc_tuning import quiet_collector, tune_for_long_lived_sockets
 
 HELLO = '{"type":"hello","user":null,"can_comment":false,"can_moderate":false}'
 
@@ -31,6 +32,7 @@ async def raw_broadcast_app(scope, receive, send) -> None:
         return
     await receive()  # websocket.connect
     await send({"type": "websocket.accept"})
+    quiet_collector.socket_opened()
     await send({"type": "websocket.send", "text": HELLO})
     _clients.add(send)
     try:
@@ -52,6 +54,7 @@ async def serve_websockets(port: int) -> None:
     connected = set()
 
     async def handler(websocket) -> None:
+        quiet_collector.socket_opened()
         await websocket.send(HELLO)
         connected.add(websocket)
         try:

@@ -41,6 +41,8 @@ from typing import Any
 
 from django.conf import settings
 
+from asgi_blog.gc_tuning import quiet_collector
+
 logger = logging.getLogger(__name__)
 
 # RFC 6455 "Try Again Later"; the reason is the number of seconds to wait, as a decimal string.
@@ -323,6 +325,8 @@ class AdmittedHandshake:
         if self.in_flight and message["type"] in ("websocket.accept", "websocket.close"):
             self.end_in_flight(answered=True)
             self.stop_watching()
+            if message["type"] == "websocket.accept":
+                quiet_collector.socket_opened()
         await self.real_send(message)
 
     def end_in_flight(self, *, answered: bool = False) -> None:

@@ -347,6 +347,31 @@ async def test_a_handshake_refused_by_the_app_is_no_longer_in_flight():
     assert gate.in_flight == 0
 
 
+class CountingCollector:
+    def __init__(self) -> None:
+        self.opened = 0
+
+    def socket_opened(self) -> None:
+        self.opened += 1
+
+
+async def test_each_accepted_socket_is_counted_for_the_quiet_collector(monkeypatch):
+    counting = CountingCollector()
+    monkeypatch.setattr(admission, "quiet_collector", counting)
+    held = HeldApplication()
+    held.release.set()
+    accepted = socket_to(HandshakeAdmission(held))
+    assert (await accepted.connect())[0]
+    await accepted.disconnect()
+
+    async def refusing(scope, receive, send):
+        await receive()
+        await send({"type": "websocket.close"})
+
+    assert not (await socket_to(HandshakeAdmission(refusing)).connect())[0]
+    assert counting.opened == 1
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
     [
