@@ -1,4 +1,4 @@
-"""The server's collector settings: full passes often enough, out of the way of readers, and freed heap pages handed back."""
+"""The server's collector settings: full passes often enough, out of readers' way, and freed heap pages handed back."""
 
 from __future__ import annotations
 
