@@ -20,8 +20,9 @@
  * The parts, in live/: page.js (shared elements and state), render.js (comments
  * on the page), socket.js (the connection), composer.js (the comment form),
  * editing.js (editing and deleting in place) and earlier.js (earlier comments).
- * No part imports one that imports it back: render.js and socket.js import only
- * page.js, and hear from the parts above them through the callbacks given here.
+ * No part imports one that imports it back: render.js and socket.js depend on
+ * page.js alone, and hear from the parts above them through the callbacks given
+ * here. Deployed, they are loaded under their hashed names (asgi_blog/static_storage.py).
  */
 
 import { isLivePage, list, section, seenIds, state, viewer } from './live/page.js';

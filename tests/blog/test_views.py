@@ -328,12 +328,13 @@ def test_pages_send_a_nonce_based_content_security_policy(client, post):
     assert "'unsafe-inline'" not in policy
 
 
-def test_pages_have_no_inline_script_but_the_import_map(client, post):
-    """Every script carries the nonce; the one inline script is the import map, JSON rather than code."""
+def test_pages_have_no_inline_script(client, post):
+    """Every script is a file and carries the nonce."""
     html = client.get(post.get_absolute_url()).content.decode()
-    for tag in re.findall(r"<script[^>]*>", html):
-        assert "nonce=" in tag
-        assert "src=" in tag or 'type="importmap"' in tag
+    scripts = re.findall(r"<script[^>]*>", html)
+    assert scripts
+    for tag in scripts:
+        assert "nonce=" in tag and "src=" in tag
 
 
 def test_navigation_offers_writing_only_to_logged_in_users(client, reader):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import re
+from urllib.parse import urljoin
 
 import aiohttp
 import pytest
 
-from blog.templatetags.live_comments import LIVE_COMMENT_PARTS
 from tests.e2e.conftest import csrf_token, first_published_post_id, logged_in_session, receive
+from tests.test_static_storage import HASHED_JS, LIVE_PARTS, relative_imports
 
 
 async def test_http_login_session_authenticates_the_websocket(daphne_server):
@@ -150,17 +150,27 @@ async def test_anonymous_http_comment_is_sent_to_login(daphne_server):
 
 
 async def test_the_live_script_loads_its_parts_under_hashed_names(daphne_server):
-    """The import map names each part's hashed file, which daphne serves, so no stale part is paired."""
+    """The page's hashed script imports hashed parts, which daphne serves for a year, so no stale part is paired."""
     server = daphne_server
     post_id = await first_published_post_id(server)
     async with aiohttp.ClientSession() as client:
         async with client.get(f"{server.base_url}/blog/posts/{post_id}/") as response:
             page = await response.text()
-        import_map = json.loads(re.search(r'<script type="importmap"[^>]*>(.*?)</script>', page).group(1))
-        assert set(import_map["imports"]) == {f"/static/blog/live/{part}.js" for part in LIVE_COMMENT_PARTS}
-        for plain, hashed in import_map["imports"].items():
-            assert re.fullmatch(plain.removesuffix(".js") + r"\.[0-9a-f]{12}\.js", hashed)
-            async with client.get(server.base_url + hashed) as part:
-                assert part.status == 200
-                assert part.content_type == "text/javascript"
-                assert "immutable" in part.headers["Cache-Control"]
+        assert "importmap" not in page
+        script = re.search(r'<script type="module" src="([^"]+)"', page).group(1)
+        reached, waiting = set(), [server.base_url + script]
+        while waiting:
+            url = waiting.pop()
+            async with client.get(url) as module:
+                assert module.status == 200
+                assert module.content_type == "text/javascript"
+                assert "immutable" in module.headers["Cache-Control"]
+                source = await module.text()
+            for name in relative_imports(source):
+                assert HASHED_JS.search(name), f"{url} imports {name} by its plain name"
+                part = urljoin(url, name)
+                if part not in reached:
+                    reached.add(part)
+                    waiting.append(part)
+    plain_names = {HASHED_JS.sub(".js", part.rsplit("/", 1)[1]) for part in reached}
+    assert plain_names == {path.name for path in LIVE_PARTS.glob("*.js")}
