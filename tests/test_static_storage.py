@@ -49,3 +49,23 @@ def test_collected_scripts_import_every_part_by_its_hashed_name(collected):
                 waiting.append(part)
     plain_names = {HASHED_JS.sub(".js", part.name) for part in reached}
     assert plain_names == {path.name for path in LIVE_PARTS.glob("*.js")}, "every part is reached"
+
+
+def test_the_live_scripts_parts_import_one_another_in_one_direction():
+    """No part imports one that imports it back, however indirectly: each part's job stays its own."""
+    script = PROJECT_ROOT / "static" / "blog" / "live-comments.js"
+    imports = {
+        path.resolve(): {(path.parent / name).resolve() for name in relative_imports(path.read_text())}
+        for path in (script, *LIVE_PARTS.glob("*.js"))
+    }
+    done: set[Path] = set()
+
+    def visit(module: Path, path: tuple[Path, ...]) -> None:
+        assert module not in path, "import cycle: " + " -> ".join(part.name for part in (*path, module))
+        if module not in done:
+            for imported in imports[module]:
+                visit(imported, (*path, module))
+            done.add(module)
+
+    visit(script.resolve(), ())
+    assert done == set(imports), "every part is reached from the script"
