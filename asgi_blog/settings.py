@@ -174,12 +174,12 @@ else:
 AUTH_USER_MODEL = "blog.User"
 AUTHENTICATION_BACKENDS = [
     # Refuses every login from an address with too many recent failures, before any password is hashed.
-    "blog.address_limits.LoginAddressGate",
+    "blog.accounts.limits.LoginAddressGate",
     # Refuses logins for a locked-out username and address before the password is checked.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     # Last on purpose: reached only when every backend above refused, so it counts the address's failures.
-    "blog.address_limits.LoginFailureCounter",
+    "blog.accounts.limits.LoginFailureCounter",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "blog:post_list"

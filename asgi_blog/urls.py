@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from blog import views as blog_views
+from blog.accounts import views as account_views
 from blog.health import healthz
 
 urlpatterns = [
@@ -13,8 +14,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("blog/", include("blog.urls")),
     # Our login view first, so it shadows its namesake in django.contrib.auth.urls.
-    path("accounts/login/", blog_views.LoginView.as_view(), name="login"),
-    path("accounts/signup/", blog_views.signup, name="signup"),
+    path("accounts/login/", account_views.LoginView.as_view(), name="login"),
+    path("accounts/signup/", account_views.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

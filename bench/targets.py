@@ -66,7 +66,7 @@ print(",".join(str(p.pk) for p in pages))
 # Saves comments through the app's own service while no server runs (the storm's down time).
 SAVE_SCRIPT = """
 from blog.models import Post, User
-from blog.services import comment_post
+from blog.comments.services import comment_post
 post, author = Post.objects.get(pk={post_id}), User.objects.get(username={writer!r})
 print(",".join(str(comment_post(post=post, author=author, body=f"{body} {{n}}").comment.pk) for n in range({count})))
 """
@@ -116,7 +116,7 @@ def prepare_site(workdir: Path, lengths: tuple[int, ...] = PAGE_LENGTHS) -> Site
 
 
 def save_comments(env: dict[str, str], post_id: int, body: str, count: int) -> list[int]:
-    """Save comments through blog.services.comment_post in a process of its own; their ids."""
+    """Save comments through blog.comments.services.comment_post in a process of its own; their ids."""
     script = SAVE_SCRIPT.format(post_id=post_id, writer=WRITER, body=body, count=count)
     output = DaphneServer(env=env, python=SERVER_PYTHON).manage("shell", "--no-imports", "-c", script)
     return [int(pk) for pk in output.strip().splitlines()[-1].split(",")]

@@ -5,8 +5,9 @@ from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from blog import services
+from blog.comments import services as comment_services
 from blog.models import Comment, CommentRevision, Post, User
+from blog.posts import services as post_services
 
 # Django's own user admin. Deactivating a user or setting a password here ends
 # their open sockets' sessions through blog/receivers.py, as from any other path.
@@ -25,7 +26,7 @@ class PostAdmin(admin.ModelAdmin):
     @admin.action(description="Publish selected posts", permissions=["publish"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         for post in queryset:
-            services.post_publish(post=post, actor=request.user)
+            post_services.post_publish(post=post, actor=request.user)
         self.message_user(request, f"Published {queryset.count()} post(s).", messages.SUCCESS)
 
     def has_publish_permission(self, request: HttpRequest) -> bool:
@@ -43,7 +44,7 @@ class PostAdmin(admin.ModelAdmin):
             obj.status = Post.Status.DRAFT
         super().save_model(request, obj, form, change)
         if publishing:
-            services.post_publish(post=obj, actor=request.user)
+            post_services.post_publish(post=obj, actor=request.user)
 
 
 class CommentRevisionInline(admin.TabularInline):
@@ -81,8 +82,8 @@ class CommentAdmin(admin.ModelAdmin):
 
     # Deletes go through the service, so readers of the post hear of them.
     def delete_model(self, request: HttpRequest, obj: Comment) -> None:
-        services.comment_delete(comment=obj, actor=request.user)
+        comment_services.comment_delete(comment=obj, actor=request.user)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
         for comment in queryset:
-            services.comment_delete(comment=comment, actor=request.user)
+            comment_services.comment_delete(comment=comment, actor=request.user)

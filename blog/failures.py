@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from blog.comments.services import LoginRequired
 from blog.rate_limit import RateLimited
-from blog.services import LoginRequired
 
 HTTP_STATUS = {"login_required": 401, "forbidden": 403, "invalid": 400, "rate_limited": 429}
 

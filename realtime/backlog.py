@@ -1,4 +1,4 @@
-"""What a reader missed, read from the database: new comments, and edits and deletions.
+"""What a reader missed, as frames: new comments, and edits and deletions (read by blog/comments/selectors.py).
 
 The socket's replay (?after=, ?changes_after=) and the hub's check against the
 database both use these, so the two agree on what "missed" means. Old changes
@@ -17,7 +17,8 @@ import asyncio
 import functools
 from collections.abc import Awaitable, Callable
 
-from blog.models import RESUME_LIMIT, Comment, CommentChange, Post
+from blog.comments import selectors as comment_selectors
+from blog.models import RESUME_LIMIT, CommentChange
 from realtime import broadcast
 from realtime.database_thread import on_database_thread
 
@@ -26,27 +27,19 @@ BACKLOG_LIMIT = RESUME_LIMIT
 
 def read_comments_after(post_id: int, after: int) -> list[dict] | None:
     """comment.created events for comments newer than `after`, in id order; None when too many."""
-    comments = list(Comment.objects.filter(post_id=post_id).after(after).for_display()[: BACKLOG_LIMIT + 1])
-    if len(comments) > BACKLOG_LIMIT:
-        return None
-    return [broadcast.comment_created_event(comment) for comment in comments]
+    comments = comment_selectors.comments_missed(post_id, after, limit=BACKLOG_LIMIT)
+    return None if comments is None else [broadcast.comment_created_event(comment) for comment in comments]
 
 
 def read_changes_after(post_id: int, after: int) -> list[dict] | None:
     """comment.updated and comment.deleted events for changes newer than `after`; None when too many,
     or when some of them were pruned."""
-    changes = list(CommentChange.objects.filter(post_id=post_id, id__gt=after).order_by("id")[: BACKLOG_LIMIT + 1])
-    if len(changes) > BACKLOG_LIMIT:
-        return None
-    # Read after the changes: a prune committed in between has raised the boundary by now.
-    if after < changes_pruned_through(post_id):
-        return None
-    return change_events(changes)
+    changes = comment_selectors.changes_missed(post_id, after, limit=BACKLOG_LIMIT)
+    return None if changes is None else change_events(changes)
 
 
 def change_events(changes: list[CommentChange]) -> list[dict]:
-    edited = {change.comment_id for change in changes if change.kind == CommentChange.Kind.EDITED}
-    current = {comment.pk: comment for comment in Comment.objects.filter(pk__in=edited).select_related("author")}
+    current = comment_selectors.edited_comments(changes)
     events = []
     for change in changes:
         if change.kind == CommentChange.Kind.DELETED:
@@ -58,13 +51,13 @@ def change_events(changes: list[CommentChange]) -> list[dict]:
 
 def read_comments_by_id(post_id: int, ids: list[int]) -> list[dict]:
     """comment.created events for these comments of the post that still exist, in id order (the hub's check)."""
-    comments = Comment.objects.filter(post_id=post_id, pk__in=ids).for_display()
+    comments = comment_selectors.comments_of_post_by_id(post_id, ids)
     return [broadcast.comment_created_event(comment) for comment in comments]
 
 
 def read_changes_by_id(post_id: int, ids: list[int]) -> list[dict]:
     """comment.updated and comment.deleted events for these changes of the post, in id order (the hub's check)."""
-    return change_events(list(CommentChange.objects.filter(post_id=post_id, pk__in=ids).order_by("id")))
+    return change_events(comment_selectors.changes_of_post_by_id(post_id, ids))
 
 
 def read_backlog(
@@ -82,10 +75,6 @@ def read_backlog(
     if changes_after is not None:
         missed["changes_after"] = read_changes_after(post_id, changes_after)
     return missed
-
-
-def changes_pruned_through(post_id: int) -> int:
-    return Post.objects.filter(pk=post_id).values_list("changes_pruned_through", flat=True).first() or 0
 
 
 class SharedRead:

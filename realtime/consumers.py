@@ -21,9 +21,12 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import ValidationError
 
-from blog import post_versions, services
+from blog.comments import selectors as comment_selectors
+from blog.comments import services as comment_services
 from blog.failures import SERVICE_REFUSALS, failure_from
 from blog.models import Comment, Post, User
+from blog.posts import selectors as post_selectors
+from blog.posts import versions as post_versions
 from realtime import broadcast
 from realtime.admission import HANDSHAKE_SCOPE_KEY, Handshake, HandshakeTooLate, check_in_time
 from realtime.auth import session_still_names_now
@@ -431,7 +434,7 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
             if not await self.end_session(reason="checked-before-write"):
                 return None
         # Not signed in (or no longer): the service refuses with login_required.
-        posted = await on_database_thread(services.comment_post)(
+        posted = await on_database_thread(comment_services.comment_post)(
             post=self.post, author=self.user, body=body, client_id=client_id
         )
         return posted.comment.pk
@@ -441,7 +444,7 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
             return None
         comment = await self.comment_of_this_post(frame)
         comment_id = comment.pk  # Django clears pk on delete
-        await on_database_thread(services.comment_delete)(comment=comment, actor=self.user)
+        await on_database_thread(comment_services.comment_delete)(comment=comment, actor=self.user)
         return comment_id
 
     async def on_comment_edit(self, frame: dict) -> int | None:
@@ -449,14 +452,14 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
         if not await self.session_holds_for_writing():
             return None
         comment = await self.comment_of_this_post(frame)
-        await on_database_thread(services.comment_edit)(comment=comment, actor=self.user, body=body)
+        await on_database_thread(comment_services.comment_edit)(comment=comment, actor=self.user, body=body)
         return comment.pk
 
     async def comment_of_this_post(self, frame: dict) -> Comment:
         comment_id = frame.get("id")
         if not isinstance(comment_id, int) or isinstance(comment_id, bool):
             raise FrameError("id", MESSAGE_ID_NOT_NUMBER)
-        comment = await on_database_thread(comment_on_post)(comment_id, self.post)
+        comment = await on_database_thread(comment_selectors.comment_of_post)(comment_id, self.post)
         if comment is None:
             raise FrameError("id", MESSAGE_NO_SUCH_COMMENT)
         return comment
@@ -506,24 +509,14 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
 
 
 def post_and_rights(user: User, post_id: int, handshake: Handshake | None) -> tuple[Post | None, bool]:
-    """Sync: the post if `user` may see it, and whether `user` may moderate its comments.
-
-    Django caches a user's permissions on the user object, so the draft check
-    (publish_post) and can_moderate (delete_comment) read them once between them.
-    """
+    """Sync, on the database thread: nothing for a handshake already too late, else the post's selector."""
     check_in_time(handshake)
-    posts = Post.objects.visible_to(user)
-    if not user.is_authenticated:
-        # With its versions and author, to be cached as the pages cache it (blog/post_versions.py).
-        posts = posts.with_comment_versions().select_related("author")
-    post = posts.filter(pk=post_id).first()
-    can_moderate = post is not None and user.is_authenticated and user.has_perm("blog.delete_comment")
-    return post, can_moderate
+    return post_selectors.post_and_moderation_for_socket(user, post_id)
 
 
 def post_as_session_user(
     session_key: str | None, user: User, *, post: Post, body: str, client_id: object
-) -> tuple[User, services.CommentPosted] | None:
+) -> tuple[User, comment_services.CommentPosted] | None:
     """Sync: the session re-checked, then the comment posted as its user.
 
     None when the session no longer names `user` (nothing is posted).
@@ -531,11 +524,7 @@ def post_as_session_user(
     current = session_still_names_now(session_key, user)
     if current is None:
         return None
-    return current, services.comment_post(post=post, author=current, body=body, client_id=client_id)
-
-
-def comment_on_post(comment_id: int, post: Post) -> Comment | None:
-    return Comment.objects.select_related("author").filter(pk=comment_id, post=post).first()
+    return current, comment_services.comment_post(post=post, author=current, body=body, client_id=client_id)
 
 
 def client_address(scope: dict) -> str | None:

@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-from blog.markup import render_post_body
+from blog.posts.markup import render_post_body
 
 BATCH_SIZE = 500
 

@@ -4,7 +4,8 @@ from functools import partial
 
 import pytest
 
-from blog import events, services
+from blog import events
+from blog.comments import services as comment_services
 from blog.models import Comment, Post
 from tests.factories import make_comment, make_user
 
@@ -90,7 +91,7 @@ def test_staff_without_publish_permission_cannot_publish_from_the_admin(client, 
 
 def test_editors_see_earlier_versions_in_the_admin(client, staff_editor, post, reader):
     comment = make_comment(post, reader, body="First draft of a comment")
-    services.comment_edit(comment=comment, actor=reader, body="Second thoughts")
+    comment_services.comment_edit(comment=comment, actor=reader, body="Second thoughts")
     client.force_login(staff_editor)
     page = client.get(f"/admin/blog/comment/{comment.pk}/change/").content.decode()
     assert "First draft of a comment" in page

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from blog import events, services
+from blog import events
+from blog.comments import services as comment_services
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -18,7 +19,7 @@ def test_a_failing_subscriber_neither_fails_the_comment_nor_silences_the_others(
     monkeypatch.setattr(events, "_handlers", [])
     events.subscribe(broken)
     events.subscribe(heard.append)
-    posted = services.comment_post(post=post, author=reader, body="Saved whatever happens next")
+    posted = comment_services.comment_post(post=post, author=reader, body="Saved whatever happens next")
     assert heard == [events.CommentCreated(posted.comment)]
     assert "event handler failed event=CommentCreated" in caplog.text
 

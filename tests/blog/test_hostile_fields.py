@@ -7,7 +7,8 @@ import json
 import pytest
 from django.urls import reverse
 
-from blog.models import MESSAGE_CLIENT_ID_NUL, MESSAGE_CLIENT_ID_TOO_LONG, MESSAGE_COMMENT_NUL, Comment
+from blog.comments.models import MESSAGE_CLIENT_ID_NUL, MESSAGE_CLIENT_ID_TOO_LONG, MESSAGE_COMMENT_NUL
+from blog.models import Comment
 from tests.factories import make_comment
 
 JSON = {"HTTP_ACCEPT": "application/json"}

@@ -13,7 +13,7 @@ from django.contrib.auth.hashers import MD5PasswordHasher
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from blog import address_limits
+from blog.accounts import limits as address_limits
 from blog.process_cache import cache
 from tests.factories import PASSWORD
 

@@ -3,12 +3,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AnonymousUser
 
 from blog.models import Comment, Post, User
+from blog.posts import selectors as post_selectors
 from tests.factories import make_comment, make_post, make_user
 
 pytestmark = pytest.mark.django_db
@@ -45,24 +47,30 @@ def test_published_posts_newest_first(author):
     assert list(Post.objects.published().newest_first()) == [newer, older]
 
 
-def test_drafts_are_visible_to_their_author_and_to_editors_only(author, reader, editor, post, draft):
-    assert set(Post.objects.visible_to(AnonymousUser())) == {post}
-    assert set(Post.objects.visible_to(reader)) == {post}
-    assert set(Post.objects.visible_to(author)) == {post, draft}
-    assert set(Post.objects.visible_to(editor)) == {post, draft}
+def test_drafts_are_visible_to_their_author_and_to_publishers(author, reader, post, draft):
+    assert set(Post.objects.visible_to(AnonymousUser(), can_publish=False)) == {post}
+    assert set(Post.objects.visible_to(reader, can_publish=False)) == {post}
+    assert set(Post.objects.visible_to(author, can_publish=False)) == {post, draft}
+    assert set(Post.objects.visible_to(reader, can_publish=True)) == {post, draft}
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_async_visibility_matches_the_sync_one(author, reader, editor, post, draft):
-    for user in (AnonymousUser(), reader, author, editor):
-        visible = await Post.objects.avisible_to(user)
-        assert {p.pk async for p in visible} == {p.pk for p in await _sync_visible(user)}
-
-
-async def _sync_visible(user):
-    from asgiref.sync import sync_to_async
-
-    return await sync_to_async(lambda: list(Post.objects.visible_to(user)))()
+async def test_the_async_selectors_and_the_sockets_agree_on_who_sees_which_post(author, reader, editor, post, draft):
+    expected = {
+        "anonymous": {post.pk},
+        "reader": {post.pk},
+        "author": {post.pk, draft.pk},
+        "editor": {post.pk, draft.pk},
+    }
+    users = {"anonymous": AnonymousUser(), "reader": reader, "author": author, "editor": editor}
+    for name, user in users.items():
+        assert {p.pk async for p in await post_selectors.visible_posts(user)} == expected[name], name
+        for candidate in (post, draft):
+            seen = candidate.pk in expected[name]
+            assert await post_selectors.post_is_visible(user, candidate.pk) is seen, name
+            assert (await post_selectors.visible_post(user, candidate.pk) is not None) is seen, name
+            for_socket, _ = await sync_to_async(post_selectors.post_and_moderation_for_socket)(user, candidate.pk)
+            assert (for_socket is not None) is seen, name
 
 
 def test_comments_after_an_id_in_id_order(post, reader):

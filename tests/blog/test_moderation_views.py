@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from blog import services
+from blog.comments import services as comment_services
 from blog.models import Comment
 from tests.factories import make_comment, make_user
 
@@ -96,7 +96,7 @@ def test_edit_past_the_window_is_403_saying_so(reader_client, comment):
     Comment.objects.filter(pk=comment.pk).update(created=timezone.now() - timedelta(minutes=6))
     response = reader_client.post(edit_url(comment), {"body": "Too late"}, **JSON)
     assert response.status_code == 403
-    assert response.json()["message"] == services.MESSAGE_EDIT_WINDOW_OVER
+    assert response.json()["message"] == comment_services.MESSAGE_EDIT_WINDOW_OVER
     html = reader_client.post(edit_url(comment), {"body": "Too late"})
     assert html.status_code == 403
     assert "first 5 minutes" in html.content.decode()

@@ -10,8 +10,12 @@ from django.contrib import messages
 from django.test import Client
 from django.urls import reverse
 
-from blog import comment_pages, page_cache, selectors, services
+from blog import page_cache
+from blog.comments import pages as comment_pages
+from blog.comments import selectors as comment_selectors
+from blog.comments import services as comment_services
 from blog.models import COMMENT_EDIT_WINDOW, Comment, Post
+from blog.posts import selectors as post_selectors
 from blog.process_cache import cache
 from tests.blog.test_comment_pages import add_comments, shown_ids
 from tests.factories import make_comment, make_user
@@ -41,7 +45,7 @@ def test_a_new_comment_shows_at_once_on_a_warm_page(client, post, reader, django
     make_comment(post, reader, body="the first")
     warm(client, post)
     with django_capture_on_commit_callbacks(execute=True):
-        services.comment_post(post=post, author=reader, body="just posted")
+        comment_services.comment_post(post=post, author=reader, body="just posted")
     assert "just posted" in client.get(post.get_absolute_url()).content.decode()
     assert json_bodies(client, post) == ["the first", "just posted"]
     assert "2 comments" in client.get(post.get_absolute_url()).content.decode()
@@ -52,7 +56,7 @@ def test_an_edit_shows_at_once_on_a_warm_page(client, post, reader, django_captu
     make_comment(post, reader, body="a newer one")
     warm(client, post)
     with django_capture_on_commit_callbacks(execute=True):
-        services.comment_edit(comment=comment, actor=reader, body="after the edit")
+        comment_services.comment_edit(comment=comment, actor=reader, body="after the edit")
     html = client.get(post.get_absolute_url()).content.decode()
     assert "after the edit" in html and "before the edit" not in html
     assert json_bodies(client, post) == ["after the edit", "a newer one"]
@@ -63,7 +67,7 @@ def test_a_deletion_shows_at_once_on_a_warm_page(client, post, reader, django_ca
     make_comment(post, reader, body="a newer one")
     warm(client, post)
     with django_capture_on_commit_callbacks(execute=True):
-        services.comment_delete(comment=comment, actor=reader)
+        comment_services.comment_delete(comment=comment, actor=reader)
     html = client.get(post.get_absolute_url()).content.decode()
     assert "soon gone" not in html and "1 comment<" in html
     assert json_bodies(client, post) == ["a newer one"]
@@ -76,7 +80,7 @@ def test_an_edit_on_an_earlier_page_shows_at_once(client, post, reader, settings
     newer = add_comments(post, reader, 2)[1:]
     warm(client, post, before=newer[0])
     with django_capture_on_commit_callbacks(execute=True):
-        services.comment_edit(comment=oldest, actor=reader, body="edited on page two")
+        comment_services.comment_edit(comment=oldest, actor=reader, body="edited on page two")
     assert "edited on page two" in client.get(post.get_absolute_url(), {"before": newer[0]}).content.decode()
     assert json_bodies(client, post, before=newer[0]) == ["edited on page two"]
 
@@ -209,11 +213,11 @@ def test_a_comment_saved_over_http_is_answered_privately(client, post):
 def test_a_page_holds_only_the_comments_its_versions_name(post, reader):
     """A comment saved between reading the post and reading its page waits for the next versions."""
     make_comment(post, reader, body="seen")
-    loaded = async_to_sync(selectors.visible_post_with_versions)(reader, post.pk)
+    loaded = async_to_sync(post_selectors.visible_post_with_versions)(reader, post.pk)
     make_comment(post, reader, body="after the post was read")
-    page = async_to_sync(selectors.comments_before)(loaded, before=None, limit=50)
+    page = async_to_sync(comment_selectors.comments_before)(loaded, before=None, limit=50)
     assert [comment.body for comment in page.comments] == ["seen"]
-    assert async_to_sync(selectors.comment_count)(loaded) == 1
+    assert async_to_sync(comment_selectors.comment_count)(loaded) == 1
 
 
 @pytest.fixture
@@ -236,7 +240,7 @@ def test_a_new_comment_renders_only_itself_again(client, post, reader, renders, 
     client.get(post.get_absolute_url())
     assert renders == ids
     with django_capture_on_commit_callbacks(execute=True):
-        newest = services.comment_post(post=post, author=reader, body="the newest").comment
+        newest = comment_services.comment_post(post=post, author=reader, body="the newest").comment
     assert "the newest" in client.get(post.get_absolute_url()).content.decode()
     assert renders == [*ids, newest.pk]
 

@@ -7,8 +7,8 @@ import importlib
 import pytest
 from django.apps import apps as django_apps
 
-from blog import services
 from blog.models import Post
+from blog.posts import services as post_services
 from tests.factories import make_post, make_user
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +22,7 @@ def assert_rendered_and_sanitised(html: str) -> None:
 
 
 def test_the_service_stores_the_rendered_body(author):
-    post = services.post_create(author=author, title="T", body=HOSTILE, status=Post.Status.DRAFT)
+    post = post_services.post_create(author=author, title="T", body=HOSTILE, status=Post.Status.DRAFT)
     assert_rendered_and_sanitised(Post.objects.get(pk=post.pk).body_html)
 
 
@@ -43,7 +43,7 @@ def test_saving_only_the_body_saves_its_html_too(post):
 def test_saving_other_fields_leaves_the_html_alone(draft, editor):
     Post.objects.filter(pk=draft.pk).update(body_html="<p>as stored</p>")
     draft.refresh_from_db()
-    services.post_publish(post=draft, actor=editor)
+    post_services.post_publish(post=draft, actor=editor)
     assert Post.objects.get(pk=draft.pk).body_html == "<p>as stored</p>"
 
 

@@ -7,8 +7,10 @@ from asgiref.sync import sync_to_async
 from django.core.cache import caches
 from django.core.cache.backends import locmem
 
-from blog import events, page_cache, post_versions, services
+from blog import events, page_cache
+from blog.comments import services as comment_services
 from blog.models import Post
+from blog.posts import versions as post_versions
 from blog.process_cache import cache
 from realtime import broadcast
 from tests.blog.test_comment_pages import add_comments
@@ -46,7 +48,7 @@ def test_the_cached_post_carries_no_password_hash(client, post, author):
 def test_a_comment_through_the_service_shows_at_once(client, post, reader, published):
     warm(client, post)
     with published():
-        services.comment_post(post=post, author=reader, body="just posted")
+        comment_services.comment_post(post=post, author=reader, body="just posted")
     assert "just posted" in client.get(post.get_absolute_url()).content.decode()
     assert json_bodies(client, post) == ["just posted"]
 
@@ -55,7 +57,7 @@ def test_an_edit_through_the_service_shows_at_once(client, post, reader, publish
     comment = make_comment(post, reader, body="before")
     warm(client, post)
     with published():
-        services.comment_edit(comment=comment, actor=reader, body="after")
+        comment_services.comment_edit(comment=comment, actor=reader, body="after")
     assert "after" in client.get(post.get_absolute_url()).content.decode()
     assert json_bodies(client, post) == ["after"]
 
@@ -64,7 +66,7 @@ def test_a_deletion_through_the_service_shows_at_once(client, post, reader, publ
     comment = make_comment(post, reader, body="soon gone")
     warm(client, post)
     with published():
-        services.comment_delete(comment=comment, actor=reader)
+        comment_services.comment_delete(comment=comment, actor=reader)
     assert "soon gone" not in client.get(post.get_absolute_url()).content.decode()
     assert json_bodies(client, post) == []
 
@@ -98,7 +100,7 @@ def test_an_entry_read_before_a_change_is_never_served_after_it(client, post, re
     found = post_versions.lookup(post.pk)  # the reader's token, taken before its database read
     stale = Post.objects.with_comment_versions().select_related("author").get(pk=post.pk)
     with published():
-        services.comment_post(post=post, author=reader, body="saved meanwhile")
+        comment_services.comment_post(post=post, author=reader, body="saved meanwhile")
     cache.set(post_versions.entry_key(post.pk), post_versions.CachedPost(stale, found.token))
     assert "saved meanwhile" in client.get(post.get_absolute_url()).content.decode()
 
@@ -120,7 +122,7 @@ def test_a_listener_after_the_blogs_own_reads_the_new_page(client, post, reader,
 
     monkeypatch.setattr(events, "_handlers", [*events._handlers, reload_on_frame])
     with published():
-        services.comment_post(post=post, author=reader, body="live and reloaded")
+        comment_services.comment_post(post=post, author=reader, body="live and reloaded")
     assert len(reloaded) == 1 and "live and reloaded" in reloaded[0]
 
 

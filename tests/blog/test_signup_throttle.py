@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.test import Client, override_settings
 
-from blog.forms import SignupForm
+from blog.accounts.forms import SignupForm
 from blog.models import User
 from blog.process_cache import cache
 

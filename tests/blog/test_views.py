@@ -8,7 +8,8 @@ from django.core import mail
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from blog.models import MESSAGE_COMMENT_EMPTY, Comment, Post
+from blog.comments.models import MESSAGE_COMMENT_EMPTY
+from blog.models import Comment, Post
 from tests.factories import PASSWORD, make_comment, make_post, make_user
 
 pytestmark = pytest.mark.django_db

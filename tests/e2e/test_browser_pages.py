@@ -10,7 +10,7 @@ import re
 import aiohttp
 from playwright.async_api import Page, Route, expect
 
-from blog import post_versions
+from blog.posts import versions as post_versions
 from tests.e2e.browser import LIVE_STATUS, PageProblems, chromium, live_reader, writer_and_reader
 from tests.e2e.conftest import create_account, csrf_token, logged_in_session
 

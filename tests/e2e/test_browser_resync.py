@@ -6,7 +6,7 @@ import asyncio
 
 from playwright.async_api import expect
 
-from blog import post_versions
+from blog.posts import versions as post_versions
 from tests.e2e.browser import LIVE_STATUS as STATUS
 from tests.e2e.browser import PageProblems, chromium, live_reader
 

@@ -9,8 +9,9 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.test import override_settings
 
-from blog import services
-from blog.models import MESSAGE_COMMENT_EMPTY, MESSAGE_COMMENT_TOO_LONG, Comment, CommentChange
+from blog.comments import services as comment_services
+from blog.comments.models import MESSAGE_COMMENT_EMPTY, MESSAGE_COMMENT_TOO_LONG
+from blog.models import Comment, CommentChange
 from realtime.backlog import BACKLOG_LIMIT as REPLAY_LIMIT
 from realtime.consumers import MAX_FRAME_BYTES
 from tests.factories import make_comment, make_post
@@ -26,7 +27,7 @@ async def test_anonymous_reader_is_greeted_and_cannot_post(sockets, post):
     assert error == {
         "type": "error",
         "code": "login_required",
-        "message": services.MESSAGE_LOGIN_REQUIRED,
+        "message": comment_services.MESSAGE_LOGIN_REQUIRED,
         "client_id": "c1",
     }
     assert not await Comment.objects.aexists()
@@ -253,7 +254,7 @@ async def test_deleting_a_comment_tells_every_reader(sockets, post, reader):
     comment = await sync_to_async(make_comment)(post, reader)
     comment_id = comment.pk
     socket, _ = await sockets.connect(post.pk)
-    await sync_to_async(services.comment_delete)(comment=comment, actor=reader)
+    await sync_to_async(comment_services.comment_delete)(comment=comment, actor=reader)
     change = await CommentChange.objects.aget()
     assert await socket.receive_json_from() == {"type": "comment.deleted", "id": comment_id, "change": change.pk}
 
@@ -289,7 +290,11 @@ async def test_connect_comment_and_disconnect_each_log_one_line_without_secrets(
         await writer.receive_json_from(), await writer.receive_json_from()
         await writer.disconnect()
     comment = await Comment.objects.aget()
-    lines = [record.getMessage() for record in caplog.records if record.name in {"realtime.consumers", "blog.services"}]
+    lines = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name in {"realtime.consumers", "blog.comments.services"}
+    ]
     assert lines == [
         f"websocket connected post={post.pk} user={reader.pk}",
         f"comment saved id={comment.pk} post={post.pk} author={reader.pk}",

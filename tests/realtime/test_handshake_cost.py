@@ -11,7 +11,7 @@ import asyncio
 import pytest
 from asgiref.sync import sync_to_async
 
-from blog import services
+from blog.comments import services as comment_services
 from blog.process_cache import cache
 from realtime.consumers import MESSAGE_NOT_JSON
 from tests.factories import make_comment
@@ -152,18 +152,18 @@ async def test_the_first_anonymous_reader_caches_the_post_for_the_next(sockets, 
 async def test_a_reader_resuming_from_the_newest_the_process_handed_on_reads_no_backlog(sockets, post, author, hops):
     """A page loaded just now resumes from the newest comment: what comes after reaches it live, with no read."""
     watcher = await sockets.connect(post.pk)
-    seen = await sync_to_async(services.comment_post)(post=post, author=author, body="on the page")
+    seen = await sync_to_async(comment_services.comment_post)(post=post, author=author, body="on the page")
     assert (await watcher[0].receive_json_from())["comment"]["id"] == seen.comment.pk  # handed on by the hub
     hops.reset()
     socket, _ = await sockets.connect(post.pk, query=f"after={seen.comment.pk}&changes_after=0")
     assert "read_backlog" not in hops.on_database_thread
-    later = await sync_to_async(services.comment_post)(post=post, author=author, body="after the page")
+    later = await sync_to_async(comment_services.comment_post)(post=post, author=author, body="after the page")
     assert (await socket.receive_json_from())["comment"]["id"] == later.comment.pk
 
 
 async def test_a_reader_behind_what_the_process_handed_on_gets_the_replay(sockets, post, author, hops):
     watcher = await sockets.connect(post.pk)
-    missed = await sync_to_async(services.comment_post)(post=post, author=author, body="missed")
+    missed = await sync_to_async(comment_services.comment_post)(post=post, author=author, body="missed")
     assert (await watcher[0].receive_json_from())["comment"]["id"] == missed.comment.pk
     hops.reset()
     socket, _ = await sockets.connect(post.pk, query=f"after={missed.comment.pk - 1}")

@@ -8,7 +8,7 @@ import json
 import pytest
 from asgiref.sync import sync_to_async
 
-from blog import services
+from blog.comments import services as comment_services
 from blog.models import Comment
 from realtime.heartbeat import Heartbeat, HeartbeatLimits, frame_bytes
 from tests.factories import make_comment
@@ -48,7 +48,7 @@ async def until_closed(socket, within: float = 5) -> tuple[list[str], int]:
 
 async def post_big_comments(post, author, count: int) -> list[int]:
     # One call at a time: the consumer reads each pong only after a call of the ORM's thread.
-    post_comment = sync_to_async(services.comment_post)
+    post_comment = sync_to_async(comment_services.comment_post)
     return [(await post_comment(post=post, author=author, body=BIG_BODY)).comment.pk for _ in range(count)]
 
 
@@ -63,7 +63,7 @@ async def test_a_reader_that_answers_pings_stays_open(sockets, post, reader, qui
         tokens.add(frame["token"])
         await socket.send_json_to({"type": "pong", "token": frame["token"]})
         # Something new to confirm, or there would be no next ping.
-        await sync_to_async(services.comment_post)(post=post, author=reader, body=f"round {n}")
+        await sync_to_async(comment_services.comment_post)(post=post, author=reader, body=f"round {n}")
     assert len(tokens) == 6, "each ping carries a token of its own"
 
     last = await socket.receive_json_from()
@@ -134,13 +134,13 @@ async def test_a_reader_that_keeps_up_gets_everything_under_the_same_bound(socke
 async def test_a_dropped_reader_resumes_and_misses_nothing(sockets, post, reader, author, small_unread_bound):
     first = await sync_to_async(make_comment)(post, author, body="before the page loaded")
     socket, _ = await sockets.connect(post.pk, query=f"after={first.pk}&changes_after=0")
-    await sync_to_async(services.comment_edit)(comment=first, actor=author, body="edited while reading")
+    await sync_to_async(comment_services.comment_edit)(comment=first, actor=author, body="edited while reading")
     await post_big_comments(post, reader, 12)
 
     frames, code = await until_closed(socket)
     assert code == 4408
     seen = [json.loads(frame) for frame in frames]
-    await sync_to_async(services.comment_delete)(comment=first, actor=author)
+    await sync_to_async(comment_services.comment_delete)(comment=first, actor=author)
     await post_big_comments(post, reader, 2)
 
     last_id = max(frame["comment"]["id"] for frame in seen if frame["type"] == "comment.created")

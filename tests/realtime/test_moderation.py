@@ -8,7 +8,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
-from blog import services
+from blog.comments import services as comment_services
 from blog.models import Comment, CommentChange
 from realtime import broadcast, hub
 from realtime.consumers import MESSAGE_ID_NOT_NUMBER, MESSAGE_NO_SUCH_COMMENT
@@ -86,7 +86,7 @@ async def test_edit_past_the_window_is_forbidden_over_the_socket(sockets, post, 
     author_socket, _ = await sockets.connect(post.pk, user=reader)
     await author_socket.send_json_to({"type": "comment.edit", "id": comment.pk, "body": "Late"})
     error = await author_socket.receive_json_from()
-    assert (error["code"], error["message"]) == ("forbidden", services.MESSAGE_EDIT_WINDOW_OVER)
+    assert (error["code"], error["message"]) == ("forbidden", comment_services.MESSAGE_EDIT_WINDOW_OVER)
 
 
 @pytest.mark.parametrize(
@@ -121,8 +121,8 @@ async def test_a_reconnecting_reader_gets_the_edits_and_deletions_it_missed(sock
     kept = await comment_by(post, reader, body="kept")
     removed = await comment_by(post, reader, body="removed")
     removed_id = removed.pk  # Django clears pk on delete
-    await sync_to_async(services.comment_edit)(comment=kept, actor=reader, body="kept, edited")
-    await sync_to_async(services.comment_delete)(comment=removed, actor=reader)
+    await sync_to_async(comment_services.comment_edit)(comment=kept, actor=reader, body="kept, edited")
+    await sync_to_async(comment_services.comment_delete)(comment=removed, actor=reader)
     edit, deletion = [change async for change in CommentChange.objects.order_by("id")]
 
     socket, _ = await sockets.connect(post.pk, query=f"after={removed_id}&changes_after=0")
@@ -145,7 +145,7 @@ async def test_a_deletion_the_layer_lost_reaches_readers_from_the_database(socke
     comment_id = comment.pk
     socket, _ = await sockets.connect(post.pk)
     monkeypatch.setattr(broadcast, "_group_send", lambda event: None)  # the broadcast is lost
-    await sync_to_async(services.comment_delete)(comment=comment, actor=reader)
+    await sync_to_async(comment_services.comment_delete)(comment=comment, actor=reader)
     deleted = await socket.receive_json_from(timeout=2)
     assert (deleted["type"], deleted["id"]) == ("comment.deleted", comment_id)
     assert await socket.receive_nothing(timeout=0.3), "caught up once"

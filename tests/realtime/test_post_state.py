@@ -7,8 +7,9 @@ import asyncio
 import pytest
 from asgiref.sync import sync_to_async
 
-from blog import services
+from blog.comments import services as comment_services
 from blog.models import Comment, Post, User
+from blog.posts import services as post_services
 from realtime.consumers import CLOSE_NOT_FOUND, CommentConsumer
 from tests.factories import PASSWORD, make_comment
 from tests.realtime.conftest import logged_in_client
@@ -46,7 +47,7 @@ async def test_unpublishing_in_the_admin_closes_anonymous_sockets_and_keeps_the_
     # Still open, and writes see the draft: comments are closed.
     await authors.send_json_to({"type": "comment.create", "body": "On a draft", "client_id": "draft"})
     error = await authors.receive_json_from()
-    assert (error["code"], error["message"]) == ("forbidden", services.MESSAGE_COMMENTS_CLOSED)
+    assert (error["code"], error["message"]) == ("forbidden", comment_services.MESSAGE_COMMENTS_CLOSED)
 
 
 async def test_unpublishing_keeps_an_editors_socket(sockets, post, editor):
@@ -62,7 +63,7 @@ async def test_a_closed_reader_gets_none_of_the_posts_later_frames(sockets, post
     await unpublish_in_the_admin(post)
     assert await close_code(readers) == CLOSE_NOT_FOUND
     await authors.receive_json_from(timeout=PUSH_TIMEOUT)  # post.updated
-    await sync_to_async(services.comment_delete)(comment=comment, actor=author)
+    await sync_to_async(comment_services.comment_delete)(comment=comment, actor=author)
     assert (await authors.receive_json_from())["type"] == "comment.deleted"
     # The hub hands a frame to every socket of the post in one pass: the reader's would be here by now.
     assert readers.communicator.output_queue.empty()
@@ -77,7 +78,7 @@ async def test_a_socket_holding_a_stale_post_cannot_comment_once_it_is_unpublish
     error = await socket.receive_json_from()
     assert (error["code"], error["message"], error["client_id"]) == (
         "forbidden",
-        services.MESSAGE_COMMENTS_CLOSED,
+        comment_services.MESSAGE_COMMENTS_CLOSED,
         "stale",
     )
     assert not await Comment.objects.aexists()
@@ -89,7 +90,7 @@ async def test_a_comment_cannot_be_edited_once_its_post_is_unpublished(sockets, 
     await Post.objects.filter(pk=post.pk).aupdate(status=Post.Status.DRAFT)
     await socket.send_json_to({"type": "comment.edit", "id": comment.pk, "body": "After"})
     error = await socket.receive_json_from()
-    assert (error["code"], error["message"]) == ("forbidden", services.MESSAGE_COMMENTS_CLOSED)
+    assert (error["code"], error["message"]) == ("forbidden", comment_services.MESSAGE_COMMENTS_CLOSED)
     assert (await Comment.objects.aget(pk=comment.pk)).body == "Before"
 
 
@@ -104,7 +105,7 @@ async def test_deleting_the_post_in_the_shell_closes_its_sockets(sockets, post, 
 async def test_publishing_a_draft_opens_comments_on_its_authors_socket(sockets, draft, author, editor):
     socket, hello = await sockets.connect(draft.pk, user=author)
     assert hello["can_comment"] is False
-    await sync_to_async(services.post_publish)(post=draft, actor=editor)
+    await sync_to_async(post_services.post_publish)(post=draft, actor=editor)
     assert await socket.receive_json_from(timeout=PUSH_TIMEOUT) == {"type": "post.updated", "published": True}
     await socket.send_json_to({"type": "comment.create", "body": "Now it is open"})
     assert {(await socket.receive_json_from())["type"] for _ in range(2)} == {"comment.ack", "comment.created"}
@@ -133,7 +134,7 @@ async def test_saving_a_published_post_keeps_its_readers_without_a_database_chec
     post.title = "A published post, retitled"
     await sync_to_async(post.save)()
     comment = await sync_to_async(make_comment)(post, author, body="Still here")
-    await sync_to_async(services.comment_delete)(comment=comment, actor=author)
+    await sync_to_async(comment_services.comment_delete)(comment=comment, actor=author)
     for socket in (anonymous, authors):
         # The deletion comes after the save's push: nothing came before it, and the socket is open.
         assert (await socket.receive_json_from())["type"] == "comment.deleted"

@@ -6,7 +6,8 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.test import override_settings
 
-from blog.models import MESSAGE_COMMENT_EMPTY, MESSAGE_COMMENT_NUL, MESSAGE_COMMENT_TOO_LONG, Comment
+from blog.comments.models import MESSAGE_COMMENT_EMPTY, MESSAGE_COMMENT_NUL, MESSAGE_COMMENT_TOO_LONG
+from blog.models import Comment
 from tests.realtime.conftest import logged_in_client
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -13,7 +13,7 @@ from django.contrib.sessions.models import Session
 from django.test import override_settings
 from django.utils import timezone
 
-from blog import services
+from blog.comments import services as comment_services
 from blog.models import Comment, User
 from realtime.hub import get_hub
 from tests.factories import PASSWORD
@@ -41,7 +41,7 @@ async def comment_is_refused_as_session_ended(socket, client_id="after"):
     assert (error["code"], error["client_id"], error["message"]) == (
         "login_required",
         client_id,
-        services.MESSAGE_LOGIN_REQUIRED,
+        comment_services.MESSAGE_LOGIN_REQUIRED,
     )
     assert not await Comment.objects.filter(body="Should not be saved").aexists()
 

@@ -9,7 +9,7 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from asgi_blog.asgi import application
-from blog import services
+from blog.comments import services as comment_services
 from tests.realtime.conftest import ALLOWED_ORIGIN, Socket, session_cookie_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,7 +32,7 @@ async def test_the_sockets_of_one_user_are_capped(sockets, post, reader, setting
     assert await closed_after_accept(one_too_many) == 4429
 
     # The others keep working.
-    await sync_to_async(services.comment_post)(post=post, author=reader, body="to every open socket")
+    await sync_to_async(comment_services.comment_post)(post=post, author=reader, body="to every open socket")
     for socket in opened:
         assert (await socket.receive_json_from())["comment"]["body"] == "to every open socket"
 

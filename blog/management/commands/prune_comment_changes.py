@@ -16,8 +16,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from blog.comments.services import comment_changes_prune
 from blog.models import RESUME_LIMIT, CommentChange
-from blog.services import comment_changes_prune
 
 
 class Command(BaseCommand):

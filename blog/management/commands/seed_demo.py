@@ -7,8 +7,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from blog.comments.services import comment_post
 from blog.models import Post, User
-from blog.services import comment_post
 
 DEMO_PASSWORD = "asgi-blog-demo"  # noqa: S105 - a documented demo login, debug only
 

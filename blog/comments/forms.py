@@ -1,12 +1,11 @@
-"""Forms parse and show errors; the services decide and save."""
+"""The comment form: it parses and shows errors; the comment services decide and save."""
 
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.forms.utils import ErrorList
 
-from blog.models import COMMENT_MAX_LENGTH, Post, User
+from blog.comments.models import COMMENT_MAX_LENGTH
 
 
 class UncheckedTextField(forms.CharField):
@@ -33,20 +32,3 @@ class CommentForm(forms.Form):
         # The page has no visible field for client_id, so its errors are shown with the form's own.
         errors = [*super().non_field_errors(), *self.errors.get("client_id", [])]
         return self.error_class(errors, error_class="nonfield", renderer=self.renderer)
-
-
-class PostForm(forms.ModelForm):
-    class Meta:
-        model = Post
-        fields = ["title", "body", "status"]
-        widgets = {"body": forms.Textarea(attrs={"rows": 14}), "status": forms.RadioSelect}
-
-
-class LoginForm(AuthenticationForm):
-    remember_me = forms.BooleanField(required=False, label="Remember me for two weeks")
-
-
-class SignupForm(UserCreationForm):
-    class Meta(UserCreationForm.Meta):
-        model = User
-        fields = ["username"]

@@ -24,9 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache as memoize
 
-from blog import events, selectors
+from blog import events
 from blog.models import Post, User
 from blog.page_cache import cache_outage, cache_set_many, in_cache_thread
+from blog.posts import selectors
 from blog.process_cache import cache
 
 # Every change made through the blog drops the entry at once. A write that publishes no event (a

@@ -3,7 +3,7 @@
 Two kinds of entries:
 - a page index: which comments a page shows (ids, authors, edit times), its earlier cursor,
   and separately the post's comment count. Keyed by the post, its newest comment id and
-  newest comment-change id (read with the post, blog/selectors.py), the cursor and the size.
+  newest comment-change id (read with the post, blog/comments/selectors.py), the cursor and the size.
   A new comment raises the first; an edit or a deletion adds a CommentChange and raises the
   second: either leads to new keys, so an index is never stale, only no longer asked for.
 - a piece: one comment rendered (its HTML, or its JSON), keyed by its id and edit time, so
@@ -30,7 +30,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.template.loader import get_template
 from django.utils.safestring import SafeString, mark_safe
 
-from blog import selectors
+from blog.comments import selectors
 from blog.models import Comment, Post, User
 from blog.page_cache import cache_get_many, cache_set_many
 from blog.process_cache import cache

@@ -1,10 +1,9 @@
-"""The only code that writes posts and comments.
+"""The only code that writes comments.
 
 The HTTP views, the WebSocket consumer and the admin all call these functions,
 so each rule (who may, how long, how often, duplicates) is written once.
 They are synchronous because Django transactions are; async callers use
-sync_to_async / database_sync_to_async.
-"""
+sync_to_async / database_sync_to_async."""
 
 from __future__ import annotations
 
@@ -19,18 +18,30 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from blog import events
-from blog.models import RESUME_LIMIT, Comment, CommentChange, CommentRevision, Post, User
+from blog.accounts.models import User
+from blog.comments.models import RESUME_LIMIT, Comment, CommentChange, CommentRevision
+from blog.posts.models import Post
 from blog.rate_limit import write_budget_spend
 
 logger = logging.getLogger(__name__)
 
+
 MESSAGE_LOGIN_REQUIRED = "Log in to comment."
+
+
 MESSAGE_COMMENTS_CLOSED = "Comments open once the post is published."
+
+
 MESSAGE_CLIENT_ID_REUSED = "This client_id was already used for a comment on another post."
+
+
 MESSAGE_NOT_YOUR_COMMENT = "You can only delete your own comments."
+
+
 MESSAGE_EDIT_NOT_YOURS = "You can only edit your own comments."
+
+
 MESSAGE_EDIT_WINDOW_OVER = "Comments can only be edited in the first 5 minutes after posting."
-MESSAGE_CANNOT_PUBLISH = "You do not have permission to publish posts."
 
 
 class LoginRequired(PermissionDenied):
@@ -144,36 +155,6 @@ def comment_edit(*, comment: Comment, actor: User, body: str) -> Comment:
         events.publish_on_commit(events.CommentUpdated(comment, change))
     logger.info("comment edited id=%s post=%s author=%s", comment.pk, comment.post_id, actor.pk)
     return comment
-
-
-def post_create(*, author: User, title: str, body: str, status: str) -> Post:
-    """Save a new post; only users with blog.publish_post may publish it straight away."""
-    may_publish = status == Post.Status.PUBLISHED and author.has_perm("blog.publish_post")
-    post = Post(
-        author=author,
-        title=title.strip(),
-        body=body,
-        status=Post.Status.PUBLISHED if may_publish else Post.Status.DRAFT,
-        published_at=timezone.now() if may_publish else None,
-    )
-    post.full_clean()
-    post.save()
-    return post
-
-
-def post_publish(*, post: Post, actor: User) -> Post:
-    if not actor.has_perm("blog.publish_post"):
-        raise PermissionDenied(MESSAGE_CANNOT_PUBLISH)
-    if not post.is_published:
-        post.status = Post.Status.PUBLISHED
-        post.published_at = timezone.now()
-        post.save(update_fields=["status", "published_at", "updated"])
-    return post
-
-
-def user_signup(*, username: str, password: str) -> User:
-    """Create an ordinary account; the signup form has already checked the password."""
-    return User.objects.create_user(username=username, password=password)
 
 
 def comment_changes_prune(*, post_id: int, older_than: datetime) -> tuple[int, int] | None:

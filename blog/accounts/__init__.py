@@ -1,0 +1,1 @@
+"""Accounts: the user model, signup, login and the per-address limits around them."""

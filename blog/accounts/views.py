@@ -1,0 +1,84 @@
+"""Signing up and logging in, each behind its per-address limit, and who am I."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import alogin
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from blog.accounts import limits as address_limits
+from blog.accounts import services as account_services
+from blog.accounts.forms import LoginForm, SignupForm
+
+
+@require_GET
+async def whoami(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return HttpResponse(f"You are logged in as {request.user.get_username()}.", content_type="text/plain")
+    return HttpResponse("You are browsing anonymously.", content_type="text/plain")
+
+
+@require_http_methods(["GET", "POST"])
+async def signup(request: HttpRequest) -> HttpResponse:
+    form = SignupForm(request.POST or None)
+    if request.method == "POST":
+        # Held before the form is read, so concurrent signups cannot all see the last free one.
+        try:
+            signup_slot = await address_limits.asignup_slot_take(request)
+        except address_limits.AddressLimited as limited:
+            return address_limited_page(request, "registration/signup_limited.html", limited.retry_after)
+        if await sync_to_async(form.is_valid)():
+            user = await sync_to_async(account_services.user_signup)(
+                username=form.cleaned_data["username"], password=form.cleaned_data["password1"]
+            )
+            await alogin(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome, {user.get_username()}! You are logged in.")
+            return redirect(settings.LOGIN_REDIRECT_URL)
+        await address_limits.asignup_slot_release(signup_slot)  # no account was created
+    return TemplateResponse(request, "registration/signup.html", {"form": form})
+
+
+def address_limited_page(request: HttpRequest, template: str, retry_after: int) -> HttpResponse:
+    """429 for an address over a limit, saying when it may try again."""
+    context = {"retry_at": timezone.now() + timedelta(seconds=retry_after)}
+    response = TemplateResponse(request, template, context, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login view plus "remember me": a browser session unless it is ticked."""
+
+    form_class = LoginForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: LoginForm) -> HttpResponse:
+        response = super().form_valid(form)
+        # 0 ends the session when the browser closes; None uses SESSION_COOKIE_AGE.
+        self.request.session.set_expiry(None if form.cleaned_data["remember_me"] else 0)
+        return response
+
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        # Refused before authenticate(): no password is hashed, and django-axes does not
+        # count the refusal against the username (a user waiting out the pause stays unlocked).
+        if retry_after := address_limits.login_failures_retry_after(request):
+            return self.address_limited(retry_after)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form: LoginForm) -> HttpResponse:
+        # The address reached its limit while this login was on its way: LoginAddressGate refused it.
+        if retry_after := getattr(self.request, address_limits.REFUSED_ATTRIBUTE, None):
+            return self.address_limited(retry_after)
+        return super().form_invalid(form)
+
+    def address_limited(self, retry_after: int) -> HttpResponse:
+        return address_limited_page(self.request, "registration/login_address_limited.html", retry_after)

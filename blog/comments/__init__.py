@@ -1,0 +1,1 @@
+"""Comments: posting, editing and deleting them, and reading them a page at a time."""

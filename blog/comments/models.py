@@ -1,0 +1,168 @@
+"""Comments, the bodies they had before an edit, and the numbered changes that readers resume from."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+COMMENT_MAX_LENGTH = 2000
+
+
+CLIENT_ID_MAX_LENGTH = 64
+
+
+COMMENT_EDIT_WINDOW = timedelta(minutes=5)
+
+
+# How far behind a reader may resume (new comments, or edits and deletions); further behind, it reloads.
+RESUME_LIMIT = 200
+
+
+MESSAGE_COMMENT_EMPTY = "Write something before posting."
+
+
+MESSAGE_COMMENT_TOO_LONG = f"Keep comments to {COMMENT_MAX_LENGTH:,} characters or fewer."
+
+
+MESSAGE_COMMENT_NUL = "Comments cannot contain NUL characters."
+
+
+MESSAGE_COMMENT_SURROGATE = "Comments must be valid Unicode text."
+
+
+MESSAGE_CLIENT_ID_NUL = "client_id cannot contain NUL characters."
+
+
+MESSAGE_CLIENT_ID_SURROGATE = "client_id must be valid Unicode text."
+
+
+MESSAGE_CLIENT_ID_TOO_LONG = f"client_id is limited to {CLIENT_ID_MAX_LENGTH} characters."
+
+
+def validate_storable_text(value: str, *, nul_message: str, surrogate_message: str) -> None:
+    """Reject text that PostgreSQL or a browser could not store or show faithfully."""
+    if "\x00" in value:
+        raise ValidationError(nul_message, code="nul")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(surrogate_message, code="surrogate") from None
+
+
+def validate_comment_text(value: str) -> None:
+    validate_storable_text(value, nul_message=MESSAGE_COMMENT_NUL, surrogate_message=MESSAGE_COMMENT_SURROGATE)
+    if not value.strip():
+        raise ValidationError(MESSAGE_COMMENT_EMPTY, code="blank")
+
+
+def validate_client_id(value: str) -> None:
+    # Every answer echoes the client_id, and PostgreSQL refuses NUL in a query.
+    validate_storable_text(value, nul_message=MESSAGE_CLIENT_ID_NUL, surrogate_message=MESSAGE_CLIENT_ID_SURROGATE)
+
+
+class CommentQuerySet(models.QuerySet["Comment"]):
+    def for_display(self) -> CommentQuerySet:
+        return self.select_related("author").order_by("id")
+
+    def after(self, comment_id: int | None) -> CommentQuerySet:
+        return self if comment_id is None else self.filter(id__gt=comment_id)
+
+    def before(self, comment_id: int | None) -> CommentQuerySet:
+        return self if comment_id is None else self.filter(id__lt=comment_id)
+
+
+class Comment(models.Model):
+    post = models.ForeignKey("blog.Post", on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments")
+    body = models.TextField(
+        error_messages={"blank": MESSAGE_COMMENT_EMPTY},
+        validators=[
+            validate_comment_text,
+            MaxLengthValidator(COMMENT_MAX_LENGTH, message=MESSAGE_COMMENT_TOO_LONG),
+        ],
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    edited = models.DateTimeField(null=True, blank=True)
+    # Chosen by the client so that a retried submission is recognised, not saved twice.
+    client_id = models.CharField(
+        max_length=CLIENT_ID_MAX_LENGTH,
+        null=True,
+        blank=True,
+        error_messages={"max_length": MESSAGE_CLIENT_ID_TOO_LONG},
+        validators=[validate_client_id],
+    )
+
+    objects = CommentQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "client_id"],
+                condition=Q(client_id__isnull=False),
+                name="comment_client_id_unique_per_author",
+            )
+        ]
+        indexes = [models.Index(fields=["post", "id"])]
+
+    def __str__(self) -> str:
+        return f"Comment {self.pk} by {self.author_id} on post {self.post_id}"
+
+    def get_absolute_url(self) -> str:
+        return f"{reverse('blog:post_detail', args=[self.post_id])}#comment-{self.pk}"
+
+    def editable_until(self) -> datetime:
+        return self.created + COMMENT_EDIT_WINDOW
+
+    def as_json(self) -> dict[str, object]:
+        """The comment as the HTTP API and the WebSocket frames show it (author loaded)."""
+        return {
+            "id": self.pk,
+            "post": self.post_id,
+            "author": self.author.get_username(),
+            "body": self.body,
+            "created": self.created.isoformat(),
+            "edited": self.edited.isoformat() if self.edited else None,
+            "editable_until": self.editable_until().isoformat(),
+            "client_id": self.client_id,
+        }
+
+
+class CommentRevision(models.Model):
+    """A body a comment had before an edit, kept for the moderators."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="revisions")
+    body = models.TextField()
+    # When this text stopped being the current one.
+    replaced = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["replaced"]
+
+    def __str__(self) -> str:
+        return f"Revision of comment {self.comment_id} replaced at {self.replaced:%Y-%m-%d %H:%M:%S}"
+
+
+class CommentChange(models.Model):
+    """An edit or a deletion, numbered in order, so that readers who missed it live catch up."""
+
+    class Kind(models.TextChoices):
+        EDITED = "edited", "Edited"
+        DELETED = "deleted", "Deleted"
+
+    post = models.ForeignKey("blog.Post", on_delete=models.CASCADE, related_name="comment_changes")
+    # Not a foreign key: a deleted comment's change outlives it.
+    comment_id = models.BigIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["post", "id"])]
+
+    def __str__(self) -> str:
+        return f"Comment {self.comment_id} {self.kind} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,133 @@
+"""Comments over HTTP: the JSON pages, and posting, editing and deleting for forms and JSON clients."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from blog.cache_control import shared_when_anonymous
+from blog.comments import cursors
+from blog.comments import pages as comment_pages
+from blog.comments import services as comment_services
+from blog.comments.forms import CommentForm
+from blog.comments.models import Comment
+from blog.failures import SERVICE_REFUSALS, Failure, failure_from
+from blog.http import login_required_or_401, refused, wants_json, with_retry_after
+from blog.posts import selectors as post_selectors
+from blog.posts import versions as post_versions
+from blog.posts.models import Post
+from blog.posts.views import post_url, readable_post_or_404, render_post_page, visible_post_with_versions_or_404
+
+
+@require_http_methods(["GET", "POST"])
+async def post_comments(request: HttpRequest, post_id: int) -> HttpResponse:
+    """GET: the comment list as JSON. POST: add a comment (a form or a JSON client)."""
+    if request.method == "POST":
+        return await comment_create(request, post_id)
+    return await comment_list(request, post_id)
+
+
+@shared_when_anonymous
+async def comment_list(request: HttpRequest, post_id: int) -> HttpResponse:
+    """A page of comments as JSON: the newest, those before ?before=, or those after ?after=."""
+    try:
+        cursor = cursors.json_cursor(request.GET, page_size=settings.BLOG_COMMENTS_PER_PAGE)
+    except cursors.BadCursor as error:
+        return JsonResponse(Failure("invalid", str(error)).as_json(), status=400)
+    found, body = await post_versions.cached_post_and(
+        post_id, partial(comment_pages.cached_json_page, before=cursor.before, after=cursor.after, limit=cursor.limit)
+    )
+    if body is None:
+        post = await readable_post_or_404(request, post_id, found)
+        body = await comment_pages.json_page(post, before=cursor.before, after=cursor.after, limit=cursor.limit)
+    return HttpResponse(body, content_type="application/json")
+
+
+# A browser that was logged out while the page was open comes back to the post, not to this endpoint.
+@login_required_or_401(come_back_to=post_url)
+async def comment_create(request: HttpRequest, post_id: int) -> HttpResponse:
+    post = await visible_post_with_versions_or_404(request, post_id)
+    form = CommentForm(request.POST)
+    form.is_valid()  # only parses; the service validates
+    try:
+        posted = await sync_to_async(comment_services.comment_post)(
+            post=post,
+            author=request.user,
+            body=form.cleaned_data.get("body", ""),
+            client_id=form.cleaned_data.get("client_id") or None,
+        )
+    except SERVICE_REFUSALS as error:
+        return await comment_refused(request, post, form, failure_from(error), error)
+    if wants_json(request):
+        return JsonResponse({"comment": posted.comment.as_json()}, status=201 if posted.created else 200)
+    return redirect(posted.comment.get_absolute_url())
+
+
+async def comment_refused(
+    request: HttpRequest, post: Post, form: CommentForm, failure: Failure, error: Exception
+) -> HttpResponse:
+    if wants_json(request):
+        response = JsonResponse(failure.as_json(), status=failure.http_status)
+    else:
+        form.add_error(None, error if isinstance(error, ValidationError) else failure.message)
+        response = await render_post_page(request, post, form, status=failure.http_status)
+    return with_retry_after(response, failure)
+
+
+async def comment_of_visible_post_or_404(request: HttpRequest, comment_id: int) -> Comment:
+    comment = await Comment.objects.select_related("author", "post").filter(pk=comment_id).afirst()
+    if comment is None:
+        raise Http404("No such comment.")
+    if not await post_selectors.post_is_visible(request.user, comment.post_id):
+        raise Http404("No such comment.")
+    return comment
+
+
+@login_required_or_401
+@require_POST
+async def comment_delete(request: HttpRequest, comment_id: int) -> HttpResponse:
+    comment = await comment_of_visible_post_or_404(request, comment_id)
+    try:
+        await sync_to_async(comment_services.comment_delete)(comment=comment, actor=request.user)
+    except SERVICE_REFUSALS as error:
+        return refused(request, failure_from(error))
+    if wants_json(request):
+        return JsonResponse({"deleted": comment_id})
+    messages.success(request, "Comment deleted.")
+    return redirect(comment.post)
+
+
+@login_required_or_401
+@require_http_methods(["GET", "POST"])
+async def comment_edit(request: HttpRequest, comment_id: int) -> HttpResponse:
+    """GET: a page to edit one's comment (for browsers without the script). POST: save it."""
+    comment = await comment_of_visible_post_or_404(request, comment_id)
+    form = CommentForm(request.POST or None, initial={"body": comment.body})
+    if request.method == "POST":
+        form.is_valid()  # only parses; the service validates
+        try:
+            await sync_to_async(comment_services.comment_edit)(
+                comment=comment, actor=request.user, body=form.cleaned_data.get("body", "")
+            )
+        except ValidationError as error:
+            if wants_json(request):
+                return refused(request, failure_from(error))
+            form.add_error(None, error)
+        except SERVICE_REFUSALS as error:
+            return refused(request, failure_from(error))
+        else:
+            if wants_json(request):
+                return JsonResponse({"comment": comment.as_json()})
+            return redirect(comment.get_absolute_url())
+    elif comment.author_id != request.user.pk:
+        return refused(request, Failure("forbidden", comment_services.MESSAGE_EDIT_NOT_YOURS))
+    status = 400 if form.errors else 200
+    return TemplateResponse(request, "blog/comment_edit.html", {"comment": comment, "form": form}, status=status)

@@ -1,0 +1,1 @@
+"""Posts: writing, publishing and reading them, and their rendered bodies."""

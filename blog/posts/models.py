@@ -1,0 +1,95 @@
+"""Posts, and the queries that say who may read them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+
+from blog.accounts.models import User
+from blog.comments.models import Comment, CommentChange
+from blog.posts.markup import render_post_body
+
+
+class PostQuerySet(models.QuerySet["Post"]):
+    def published(self) -> PostQuerySet:
+        return self.filter(status=Post.Status.PUBLISHED)
+
+    def visible_to(self, user: User, *, can_publish: bool) -> PostQuerySet:
+        """Published posts for everyone; drafts for their author, and every draft for publishers.
+
+        `can_publish` is whether `user` holds blog.publish_post: the selectors
+        (blog/posts/selectors.py) ask, sync or async as their caller needs.
+        """
+        if can_publish:
+            return self.all()
+        if not user.is_authenticated:
+            return self.published()
+        return self.filter(Q(status=Post.Status.PUBLISHED) | Q(author=user))
+
+    def newest_first(self) -> PostQuerySet:
+        return self.order_by("-published_at", "-created")
+
+    def with_comment_versions(self) -> PostQuerySet:
+        """Add the newest comment id and newest comment-change id (0 when none).
+
+        Together they change whenever a comment is added, edited or deleted, so they version
+        whatever is derived from the comments (blog/comments/pages.py). Each is one backward
+        lookup on a (post, id) index, in the same query as the post.
+        """
+        newest_comment = Comment.objects.filter(post=OuterRef("pk")).order_by("-id").values("id")[:1]
+        newest_change = CommentChange.objects.filter(post=OuterRef("pk")).order_by("-id").values("id")[:1]
+        return self.annotate(
+            newest_comment_id=Coalesce(Subquery(newest_comment), 0),
+            newest_change_id=Coalesce(Subquery(newest_change), 0),
+        )
+
+    def with_comment_counts(self) -> PostQuerySet:
+        """Add comment_count, counted per post in a subquery (no join that multiplies the rows)."""
+        counts = Comment.objects.filter(post=OuterRef("pk")).order_by().values("post").annotate(n=Count("*"))
+        return self.annotate(comment_count=Coalesce(Subquery(counts.values("n")), 0))
+
+
+class Post(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    title = models.CharField(max_length=200)
+    body = models.TextField(help_text="Markdown.")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts")
+    status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    # The post's comment changes up to this id were pruned (manage.py prune_comment_changes),
+    # so a reader resuming from an older change is told to resync rather than replayed a gap.
+    changes_pruned_through = models.BigIntegerField(default=0, editable=False)
+    # The body as sanitised HTML (blog/posts/markup.py), stored by save() so that no page renders it per view.
+    body_html = models.TextField(editable=False, blank=True)
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        permissions = [("publish_post", "Can publish posts")]
+        indexes = [models.Index(fields=["status", "-published_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "body" in update_fields:
+            self.body_html = render_post_body(self.body)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "body_html"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("blog:post_detail", args=[self.pk])
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED

@@ -1,0 +1,57 @@
+"""Reads of posts: who may see which, for the views and the consumer alike.
+
+Visibility is the QuerySet method Post.objects.visible_to(); whether a user may see
+drafts is a permission, read here once per call: async for the views, sync for the
+consumer's work on the database thread.
+"""
+
+from __future__ import annotations
+
+from blog.accounts.models import User
+from blog.posts.models import Post, PostQuerySet
+
+
+def may_see_drafts(user: User) -> bool:
+    return user.is_authenticated and user.has_perm("blog.publish_post")
+
+
+async def amay_see_drafts(user: User) -> bool:
+    return user.is_authenticated and await user.ahas_perm("blog.publish_post")
+
+
+async def visible_posts(user: User) -> PostQuerySet:
+    """The posts this user may see, permission read; for views that filter them further."""
+    return Post.objects.visible_to(user, can_publish=await amay_see_drafts(user))
+
+
+async def visible_post(user: User, post_id: int) -> Post | None:
+    """The post with its author, if this user may see it."""
+    visible = Post.objects.visible_to(user, can_publish=await amay_see_drafts(user))
+    return await visible.select_related("author").filter(pk=post_id).afirst()
+
+
+async def post_is_visible(user: User, post_id: int) -> bool:
+    visible = Post.objects.visible_to(user, can_publish=await amay_see_drafts(user))
+    return await visible.filter(pk=post_id).aexists()
+
+
+async def visible_post_with_versions(user: User, post_id: int) -> Post | None:
+    """The post if this user may see it, with newest_comment_id and newest_change_id, in one query."""
+    visible = Post.objects.visible_to(user, can_publish=await amay_see_drafts(user))
+    return await visible.with_comment_versions().select_related("author").filter(pk=post_id).afirst()
+
+
+def post_and_moderation_for_socket(user: User, post_id: int) -> tuple[Post | None, bool]:
+    """Sync: the post if `user` may see it, and whether `user` may moderate its comments.
+
+    Django caches a user's permissions on the user object, so the draft check
+    (publish_post) and the moderation one (delete_comment) read them once between them.
+    An anonymous reader's post comes with its versions and author, to be cached as the
+    pages cache it (blog/posts/versions.py).
+    """
+    posts = Post.objects.visible_to(user, can_publish=may_see_drafts(user))
+    if not user.is_authenticated:
+        posts = posts.with_comment_versions().select_related("author")
+    post = posts.filter(pk=post_id).first()
+    can_moderate = post is not None and user.is_authenticated and user.has_perm("blog.delete_comment")
+    return post, can_moderate

@@ -1,0 +1,152 @@
+"""Post pages: the index, drafts, a post with its newest comments, writing and publishing."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import AsyncPaginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from blog.cache_control import shared_when_anonymous
+from blog.comments import cursors
+from blog.comments import pages as comment_pages
+from blog.comments.forms import CommentForm
+from blog.http import bad_request_page
+from blog.posts import selectors as post_selectors
+from blog.posts import services as post_services
+from blog.posts import versions as post_versions
+from blog.posts.forms import PostForm
+from blog.posts.models import Post
+
+
+def post_url(post_id: int) -> str:
+    return reverse("blog:post_detail", args=[post_id])
+
+
+async def visible_post_or_404(request: HttpRequest, post_id: int) -> Post:
+    post = await post_selectors.visible_post(request.user, post_id)
+    if post is None:
+        raise Http404("No such post.")
+    return post
+
+
+async def visible_post_with_versions_or_404(request: HttpRequest, post_id: int) -> Post:
+    post = await post_selectors.visible_post_with_versions(request.user, post_id)
+    if post is None:
+        raise Http404("No such post.")
+    return post
+
+
+@shared_when_anonymous
+@require_GET
+async def post_list(request: HttpRequest) -> HttpResponse:
+    posts = Post.objects.published().newest_first().select_related("author").with_comment_counts()
+    paginator = AsyncPaginator(posts, settings.BLOG_POSTS_PER_PAGE)
+    page = await paginator.aget_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "posts": [post async for post in page.object_list],
+        # AsyncPage answers these only when awaited, which templates cannot do.
+        "num_pages": await paginator.anum_pages(),
+    }
+    return TemplateResponse(request, "blog/post_list.html", context)
+
+
+@login_required
+@require_GET
+async def draft_list(request: HttpRequest) -> HttpResponse:
+    """Drafts this user may see: their own, or every draft for those who publish."""
+    visible = await post_selectors.visible_posts(request.user)
+    drafts = visible.filter(status=Post.Status.DRAFT).select_related("author").order_by("-created")
+    return TemplateResponse(request, "blog/draft_list.html", {"drafts": [post async for post in drafts]})
+
+
+@login_required
+@permission_required("blog.publish_post", raise_exception=True)
+@require_POST
+async def post_publish(request: HttpRequest, post_id: int) -> HttpResponse:
+    post = await visible_post_or_404(request, post_id)
+    await sync_to_async(post_services.post_publish)(post=post, actor=request.user)
+    messages.success(request, "Published.")
+    return redirect(post)
+
+
+@shared_when_anonymous
+@require_GET
+async def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
+    """The post and a page of its comments: the newest, or those before ?before= (not live)."""
+    try:
+        before = cursors.before_param(request.GET)
+    except cursors.BadCursor as error:
+        return bad_request_page(request, str(error), back_url=post_url(post_id))
+    page_size = settings.BLOG_COMMENTS_PER_PAGE
+    found, comment_page = await post_versions.cached_post_and(
+        post_id, partial(comment_pages.cached_html_page, before=before, limit=page_size)
+    )
+    post = await readable_post_or_404(request, post_id, found)
+    return await render_post_page(request, post, CommentForm(), before=before, comment_page=comment_page)
+
+
+async def readable_post_or_404(request: HttpRequest, post_id: int, found: post_versions.Lookup) -> Post:
+    """For reads: the cached published post, else the database's (then cached); with its comment versions."""
+    post = await post_versions.visible_post_with_versions(request.user, post_id, found)
+    if post is None:
+        raise Http404("No such post.")
+    return post
+
+
+async def render_post_page(
+    request: HttpRequest,
+    post: Post,
+    form: CommentForm,
+    *,
+    before: int | None = None,
+    status: int = 200,
+    comment_page: comment_pages.RenderedPage | None = None,
+) -> HttpResponse:
+    """`post` must carry its comment versions; `comment_page` is its page of comments when already read."""
+    page_size = settings.BLOG_COMMENTS_PER_PAGE
+    if comment_page is None:
+        comment_page = await comment_pages.html_page(post, before=before, limit=page_size)
+    can_moderate = await request.user.ahas_perm("blog.delete_comment")
+    reader = None
+    if request.user.is_authenticated:
+        reader = comment_pages.Reader(
+            user=request.user, can_moderate=can_moderate, csrf_token=get_token(request), now=timezone.now()
+        )
+    context = {
+        "post": post,
+        "comment_page": comment_page,
+        "comments_html": comment_pages.compose(comment_page, reader),
+        "page_size": page_size,
+        # An older page is a plain page: the script opens no socket on it and it has no form.
+        "live": before is None,
+        "form": form,
+        "can_comment": request.user.is_authenticated and post.is_published,
+        "can_publish": not post.is_published and await request.user.ahas_perm("blog.publish_post"),
+        "can_moderate": can_moderate,
+    }
+    return TemplateResponse(request, "blog/post_detail.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+async def post_create(request: HttpRequest) -> HttpResponse:
+    form = PostForm(request.POST or None, initial={"status": Post.Status.DRAFT})
+    if request.method == "POST" and form.is_valid():
+        post = await sync_to_async(post_services.post_create)(author=request.user, **form.cleaned_data)
+        if post.status != form.cleaned_data["status"]:
+            messages.info(request, "Saved as a draft: an Editor will publish it.")
+        return redirect(post)
+    can_publish = await request.user.ahas_perm("blog.publish_post")
+    return TemplateResponse(request, "blog/post_form.html", {"form": form, "can_publish": can_publish})
