@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -10,6 +11,8 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+
+from blog.comments.markup import render_comment_body
 
 COMMENT_MAX_LENGTH = 2000
 
@@ -67,6 +70,13 @@ def validate_client_id(value: str) -> None:
 
 
 class CommentQuerySet(models.QuerySet["Comment"]):
+    def bulk_create(self, objs: Iterable[Comment], *args: object, **kwargs: object) -> list[Comment]:
+        """As save() does, each body is rendered (body_html) on its way in."""
+        comments = list(objs)
+        for comment in comments:
+            comment.body_html = render_comment_body(comment.body)
+        return super().bulk_create(comments, *args, **kwargs)
+
     def for_display(self) -> CommentQuerySet:
         return self.select_related("author").order_by("id")
 
@@ -87,6 +97,8 @@ class Comment(models.Model):
             MaxLengthValidator(COMMENT_MAX_LENGTH, message=MESSAGE_COMMENT_TOO_LONG),
         ],
     )
+    # The body as sanitised HTML (blog/comments/markup.py), stored by save() so that no page renders it per view.
+    body_html = models.TextField(editable=False, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     edited = models.DateTimeField(null=True, blank=True)
     # Chosen by the client so that a retried submission is recognised, not saved twice.
@@ -113,6 +125,14 @@ class Comment(models.Model):
     def __str__(self) -> str:
         return f"Comment {self.pk} by {self.author_id} on post {self.post_id}"
 
+    def save(self, *args: object, **kwargs: object) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "body" in update_fields:
+            self.body_html = render_comment_body(self.body)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "body_html"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return f"{reverse('blog:post_detail', args=[self.post_id])}#comment-{self.pk}"
 
@@ -126,6 +146,7 @@ class Comment(models.Model):
             "post": self.post_id,
             "author": self.author.get_username(),
             "body": self.body,
+            "html": self.body_html,
             "created": self.created.isoformat(),
             "edited": self.edited.isoformat() if self.edited else None,
             "editable_until": self.editable_until().isoformat(),

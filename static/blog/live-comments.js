@@ -15,7 +15,8 @@
  * authors and moderators delete them, over the socket or HTTP the same way.
  * The server-rendered Edit link and Delete form keep working without it.
  *
- * User text only ever reaches the page through textContent, never innerHTML.
+ * User text only ever reaches the page through textContent; the one HTML it
+ * inserts is a comment's body as the server rendered and sanitised it ("html").
  *
  * The parts, in live/: page.js (shared elements and state), render.js (comments
  * on the page), socket.js (the connection), composer.js (the comment form),

@@ -86,6 +86,7 @@ def test_comment_json_shape(post, reader):
         "post": post.pk,
         "author": "reader",
         "body": "<b>raw</b>",
+        "html": "<p>&lt;b&gt;raw&lt;/b&gt;</p>",
         "created": comment.created.isoformat(),
         "edited": None,
         "editable_until": (comment.created + timedelta(minutes=5)).isoformat(),

@@ -53,6 +53,7 @@ async def test_logged_in_users_comment_reaches_every_reader_and_is_acked(sockets
             "post": post.pk,
             "author": "reader",
             "body": "Live!",
+            "html": "<p>Live!</p>",
             "created": comment.created.isoformat(),
             "edited": None,
             "editable_until": (comment.created + timedelta(minutes=5)).isoformat(),

@@ -15,7 +15,7 @@ import {
   state,
   viewer,
 } from './page.js';
-import { buildBody, buildMeta, catchUp, renderComment, setViewer, updateCount } from './render.js';
+import { buildMeta, buildPendingBody, catchUp, renderComment, setViewer, updateCount } from './render.js';
 import { sendFrame, socketOpen } from './socket.js';
 
 // ---- Posting a comment ----
@@ -41,7 +41,7 @@ function addPending(body) {
   item.li = element('li', 'comment pending');
   item.li.dataset.clientId = item.clientId;
   item.li.setAttribute('aria-busy', 'true');
-  item.li.append(buildMeta(viewer.user || 'You', element('span', 'comment-sending', 'Sending…')), buildBody(body));
+  item.li.append(buildMeta(viewer.user || 'You', element('span', 'comment-sending', 'Sending…')), buildPendingBody(body));
   list.appendChild(item.li);
   pending.set(item.clientId, item);
   updateSending();

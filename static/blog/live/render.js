@@ -1,7 +1,8 @@
 /*
  * Comments on the page: built with the same markup as templates/blog/_comment.html
- * (user text only through textContent), kept in id order, fetched when the socket
- * missed some, and given the Edit and Delete controls the reader may use. The list
+ * (user text only through textContent, bodies only as the HTML the server
+ * sanitised), kept in id order, fetched when the socket missed some, and given
+ * the Edit and Delete controls the reader may use. The list
  * holds only a page of the post's comments (the newest, and any earlier ones the
  * reader asked for); the heading counts them all.
  *
@@ -56,8 +57,19 @@ export function buildMeta(author, detail) {
 }
 
 // Like Django's linebreaksbr: each line a text node, a <br> between them.
-export function buildBody(text) {
-  const body = element('p', 'comment-body');
+// A saved comment's body: the HTML the server rendered and sanitised when it saved the
+// comment (blog/comments/markup.py), the only HTML this script ever inserts, with its
+// Markdown source beside it for the editor.
+export function buildBody(comment) {
+  const body = element('div', 'comment-body');
+  body.dataset.body = comment.body;
+  body.innerHTML = comment.html;
+  return body;
+}
+
+// A comment still on its way: the text as typed, shown as text.
+export function buildPendingBody(text) {
+  const body = element('div', 'comment-body');
   text.split(/\r\n|\r|\n/).forEach((line, index) => {
     if (index > 0) body.appendChild(document.createElement('br'));
     body.appendChild(document.createTextNode(line));
@@ -65,8 +77,9 @@ export function buildBody(text) {
   return body;
 }
 
-// The inverse of buildBody, for the editor: the text as the author typed it.
+// For the editor: the text as the author typed it.
 export function bodyText(body) {
+  if (body.dataset.body !== undefined) return body.dataset.body;
   return Array.from(body.childNodes, (node) => (node.nodeName === 'BR' ? '\n' : node.textContent)).join('');
 }
 
@@ -83,7 +96,7 @@ function buildComment(comment) {
   link.appendChild(time);
   const meta = buildMeta(comment.author, link);
   meta.append(' ', element('span', 'comment-edited', '(edited)'));
-  li.append(meta, buildBody(comment.body));
+  li.append(meta, buildBody(comment));
   markEdited(li, comment.edited);
   syncActions(li);
   return li;
@@ -192,7 +205,7 @@ export function updateComment(comment) {
   const li = document.getElementById('comment-' + comment.id);
   if (!li) return; // not rendered here (yet, or any more): nothing to keep in step
   const oldBody = commentBody(li);
-  const body = buildBody(comment.body);
+  const body = buildBody(comment);
   body.hidden = oldBody.hidden; // an open editor keeps covering it
   oldBody.replaceWith(body);
   markEdited(li, comment.edited);
