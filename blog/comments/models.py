@@ -77,6 +77,12 @@ class CommentQuerySet(models.QuerySet["Comment"]):
             comment.body_html = render_comment_body(comment.body)
         return super().bulk_create(comments, *args, **kwargs)
 
+    def update(self, **fields: object) -> int:
+        """As save() does, a new body is rendered (body_html) on its way in."""
+        if isinstance(fields.get("body"), str):
+            fields["body_html"] = render_comment_body(fields["body"])
+        return super().update(**fields)
+
     def for_display(self) -> CommentQuerySet:
         return self.select_related("author").order_by("id")
 

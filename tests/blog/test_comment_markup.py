@@ -114,3 +114,10 @@ def test_the_post_page_and_the_json_show_the_rendered_body_and_typed_markup_as_t
     assert "<img src=x" not in page
     [shown] = client.get(f"/blog/posts/{post.pk}/comments/", HTTP_ACCEPT="application/json").json()["comments"]
     assert shown["html"] == "<p><strong>bold</strong> &lt;img src=x onerror=alert(1)&gt;</p>"
+
+
+def test_a_body_written_by_update_is_rendered_too(post, reader):
+    comment = make_comment(post, reader, body="before")
+    Comment.objects.filter(pk=comment.pk).update(body="*after*")
+    comment.refresh_from_db()
+    assert comment.body_html == "<p><em>after</em></p>"

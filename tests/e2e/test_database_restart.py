@@ -22,6 +22,7 @@ import aiohttp
 import psycopg
 import pytest
 
+from blog.comments.markup import render_comment_body
 from tests.e2e.conftest import first_published_post_id, logged_in_session, migrate_and_seed, receive
 from tests.e2e.test_resilience import post_over_http
 from tests.processes import free_port
@@ -124,9 +125,9 @@ def insert_behind_the_layer(cluster: PostgresCluster, post_id: int, username: st
     """A comment saved by another program with no broadcast: only a database check can find it."""
     with psycopg.connect(cluster.url, autocommit=True) as database:
         database.execute(
-            "INSERT INTO blog_comment (post_id, author_id, body, created) "
-            "SELECT %s, id, %s, now() FROM blog_user WHERE username = %s",
-            (post_id, body, username),
+            "INSERT INTO blog_comment (post_id, author_id, body, body_html, created) "
+            "SELECT %s, id, %s, %s, now() FROM blog_user WHERE username = %s",
+            (post_id, body, render_comment_body(body), username),
         )
 
 
