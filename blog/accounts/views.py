@@ -9,15 +9,44 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import alogin
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import AsyncPaginator
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from blog.accounts import limits as address_limits
+from blog.accounts import selectors as account_selectors
 from blog.accounts import services as account_services
 from blog.accounts.forms import LoginForm, SignupForm
+from blog.cache_control import shared_when_anonymous
+
+# Comments on a profile page: enough to show what someone says, without a page per comment.
+PROFILE_COMMENTS_PER_PAGE = 20
+
+
+@shared_when_anonymous
+@require_GET
+async def user_profile(request: HttpRequest, username: str) -> HttpResponse:
+    """A person's public page: their published posts and their comments on published posts, each paginated."""
+    profile = await account_selectors.public_user(username)
+    if profile is None:
+        raise Http404("No such user.")
+    posts = AsyncPaginator(account_selectors.published_posts_by(profile), settings.BLOG_POSTS_PER_PAGE)
+    comments = AsyncPaginator(account_selectors.published_comments_by(profile), PROFILE_COMMENTS_PER_PAGE)
+    posts_page = await posts.aget_page(request.GET.get("posts"))
+    comments_page = await comments.aget_page(request.GET.get("comments"))
+    context = {
+        "profile": profile,
+        "posts": [post async for post in posts_page.object_list],
+        "posts_page": posts_page,
+        "posts_pages": await posts.anum_pages(),
+        "comments": [comment async for comment in comments_page.object_list],
+        "comments_page": comments_page,
+        "comments_pages": await comments.anum_pages(),
+    }
+    return TemplateResponse(request, "blog/user_profile.html", context)
 
 
 @require_GET

@@ -12,40 +12,31 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from blog.comments.markup import render_comment_body
+from blog.accounts.models import User
+from blog.comments.markup import mention_candidates, render_comment_body
 
 COMMENT_MAX_LENGTH = 2000
-
-
 CLIENT_ID_MAX_LENGTH = 64
-
-
 COMMENT_EDIT_WINDOW = timedelta(minutes=5)
-
-
 # How far behind a reader may resume (new comments, or edits and deletions); further behind, it reloads.
 RESUME_LIMIT = 200
 
-
 MESSAGE_COMMENT_EMPTY = "Write something before posting."
-
-
 MESSAGE_COMMENT_TOO_LONG = f"Keep comments to {COMMENT_MAX_LENGTH:,} characters or fewer."
-
-
 MESSAGE_COMMENT_NUL = "Comments cannot contain NUL characters."
-
-
 MESSAGE_COMMENT_SURROGATE = "Comments must be valid Unicode text."
-
-
 MESSAGE_CLIENT_ID_NUL = "client_id cannot contain NUL characters."
-
-
 MESSAGE_CLIENT_ID_SURROGATE = "client_id must be valid Unicode text."
-
-
 MESSAGE_CLIENT_ID_TOO_LONG = f"client_id is limited to {CLIENT_ID_MAX_LENGTH} characters."
+
+
+def mentionable_names(bodies: Iterable[str], users: models.Manager | None = None) -> set[str]:
+    """The names these bodies mention (`@name`) that belong to active users: one query, none without a mention."""
+    candidates = set().union(*map(mention_candidates, bodies))
+    if not candidates:
+        return set()
+    users = User.objects if users is None else users
+    return set(users.filter(username__in=candidates, is_active=True).values_list("username", flat=True))
 
 
 def validate_storable_text(value: str, *, nul_message: str, surrogate_message: str) -> None:
@@ -73,8 +64,9 @@ class CommentQuerySet(models.QuerySet["Comment"]):
     def bulk_create(self, objs: Iterable[Comment], *args: object, **kwargs: object) -> list[Comment]:
         """As save() does, each body is rendered (body_html) on its way in."""
         comments = list(objs)
+        mentionable = mentionable_names(comment.body for comment in comments)
         for comment in comments:
-            comment.body_html = render_comment_body(comment.body)
+            comment.body_html = render_comment_body(comment.body, mentionable=mentionable)
         return super().bulk_create(comments, *args, **kwargs)
 
     def update(self, **fields: object) -> int:
@@ -134,7 +126,7 @@ class Comment(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         update_fields = kwargs.get("update_fields")
         if update_fields is None or "body" in update_fields:
-            self.body_html = render_comment_body(self.body)
+            self.body_html = render_comment_body(self.body, mentionable=mentionable_names([self.body]))
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "body_html"}
         super().save(*args, **kwargs)

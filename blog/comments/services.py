@@ -19,28 +19,18 @@ from django.utils import timezone
 
 from blog import events
 from blog.accounts.models import User
+from blog.comments.markup import render_comment_body
 from blog.comments.models import RESUME_LIMIT, Comment, CommentChange, CommentRevision
 from blog.posts.models import Post
 from blog.rate_limit import write_budget_spend
 
 logger = logging.getLogger(__name__)
 
-
 MESSAGE_LOGIN_REQUIRED = "Log in to comment."
-
-
 MESSAGE_COMMENTS_CLOSED = "Comments open once the post is published."
-
-
 MESSAGE_CLIENT_ID_REUSED = "This client_id was already used for a comment on another post."
-
-
 MESSAGE_NOT_YOUR_COMMENT = "You can only delete your own comments."
-
-
 MESSAGE_EDIT_NOT_YOURS = "You can only edit your own comments."
-
-
 MESSAGE_EDIT_WINDOW_OVER = "Comments can only be edited in the first 5 minutes after posting."
 
 
@@ -60,14 +50,7 @@ def comment_post(*, post: Post, author: User, body: str, client_id: str | None =
     Raises LoginRequired, PermissionDenied, ValidationError (with field errors) or RateLimited.
     A client_id the author used before returns that earlier comment instead.
     """
-    if not author.is_authenticated:
-        raise LoginRequired(MESSAGE_LOGIN_REQUIRED)
-    if not post.is_published:
-        raise PermissionDenied(MESSAGE_COMMENTS_CLOSED)
-    comment = Comment(post=post, author=author, body=body.strip(), client_id=client_id or None)
-    # Uniqueness is settled by the database constraint below, not by a racy lookup.
-    comment.full_clean(exclude=["post", "author"], validate_constraints=False)
-
+    comment = _valid_new_comment(post=post, author=author, body=body, client_id=client_id)
     if comment.client_id is not None:
         earlier = _comment_by_client_id(author=author, client_id=comment.client_id, post=post)
         if earlier is not None:
@@ -90,6 +73,28 @@ def comment_post(*, post: Post, author: User, body: str, client_id: str | None =
         return CommentPosted(comment=earlier, created=False)
     logger.info("comment saved id=%s post=%s author=%s", comment.pk, post.pk, author.pk)
     return CommentPosted(comment=comment, created=True)
+
+
+def comment_preview(*, post: Post, author: User, body: str) -> str:
+    """The body as it would show once posted (its sanitised HTML), under the rules of comment_post.
+
+    Raises what comment_post raises for the same post, author and body, except RateLimited:
+    nothing is saved, announced or spent.
+    """
+    comment = _valid_new_comment(post=post, author=author, body=body, client_id=None)
+    return render_comment_body(comment.body)
+
+
+def _valid_new_comment(*, post: Post, author: User, body: str, client_id: str | None) -> Comment:
+    """An unsaved comment that passed every rule the model and the post's state set."""
+    if not author.is_authenticated:
+        raise LoginRequired(MESSAGE_LOGIN_REQUIRED)
+    if not post.is_published:
+        raise PermissionDenied(MESSAGE_COMMENTS_CLOSED)
+    comment = Comment(post=post, author=author, body=body.strip(), client_id=client_id or None)
+    # Uniqueness is settled by the database constraint in comment_post, not by a racy lookup.
+    comment.full_clean(exclude=["post", "author"], validate_constraints=False)
+    return comment
 
 
 def _lock_published_post(post_id: int) -> None:

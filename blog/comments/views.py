@@ -71,6 +71,27 @@ async def comment_create(request: HttpRequest, post_id: int) -> HttpResponse:
     return redirect(posted.comment.get_absolute_url())
 
 
+@login_required_or_401(come_back_to=post_url)
+@require_POST
+async def comment_preview(request: HttpRequest, post_id: int) -> HttpResponse:
+    """The comment form's Preview: {"html": …} for the script, the post page showing it for a plain form.
+
+    The same rules as posting (comment_services.comment_preview); nothing is saved.
+    """
+    post = await visible_post_with_versions_or_404(request, post_id)
+    form = CommentForm(request.POST)
+    form.is_valid()  # only parses; the service validates
+    try:
+        html = await sync_to_async(comment_services.comment_preview)(
+            post=post, author=request.user, body=form.cleaned_data.get("body", "")
+        )
+    except SERVICE_REFUSALS as error:
+        return await comment_refused(request, post, form, failure_from(error), error)
+    if wants_json(request):
+        return JsonResponse({"html": html})
+    return await render_post_page(request, post, form, preview=html)
+
+
 async def comment_refused(
     request: HttpRequest, post: Post, form: CommentForm, failure: Failure, error: Exception
 ) -> HttpResponse:

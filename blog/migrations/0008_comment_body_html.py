@@ -3,6 +3,7 @@
 from django.db import migrations, models
 
 from blog.comments.markup import render_comment_body
+from blog.comments.models import mentionable_names
 
 BATCH_SIZE = 500
 
@@ -10,13 +11,20 @@ BATCH_SIZE = 500
 def fill_body_html(apps, schema_editor):
     """Render the stored body of every existing comment, as Comment.save() does for new ones."""
     Comment = apps.get_model("blog", "Comment")
+    User = apps.get_model("blog", "User")
     batch = []
     for comment in Comment.objects.only("pk", "body").iterator(chunk_size=BATCH_SIZE):
-        comment.body_html = render_comment_body(comment.body)
         batch.append(comment)
         if len(batch) == BATCH_SIZE:
-            Comment.objects.bulk_update(batch, ["body_html"])
+            render_batch(Comment, User, batch)
             batch = []
+    render_batch(Comment, User, batch)
+
+
+def render_batch(Comment, User, batch):
+    mentionable = mentionable_names((comment.body for comment in batch), users=User.objects)
+    for comment in batch:
+        comment.body_html = render_comment_body(comment.body, mentionable=mentionable)
     Comment.objects.bulk_update(batch, ["body_html"])
 
 

@@ -113,6 +113,7 @@ async def render_post_page(
     before: int | None = None,
     status: int = 200,
     comment_page: comment_pages.RenderedPage | None = None,
+    preview: str | None = None,
 ) -> HttpResponse:
     """`post` must carry its comment versions; `comment_page` is its page of comments when already read."""
     page_size = settings.BLOG_COMMENTS_PER_PAGE
@@ -132,6 +133,7 @@ async def render_post_page(
         # An older page is a plain page: the script opens no socket on it and it has no form.
         "live": before is None,
         "form": form,
+        "preview": preview,  # the form's body rendered (sanitised HTML), when it asked for a preview
         "can_comment": request.user.is_authenticated and post.is_published,
         "can_publish": not post.is_published and await request.user.ahas_perm("blog.publish_post"),
         "can_moderate": can_moderate,

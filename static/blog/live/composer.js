@@ -22,6 +22,10 @@ import { sendFrame, socketOpen } from './socket.js';
 
 export function onSubmit(event) {
   event.preventDefault();
+  if (event.submitter && event.submitter.name === 'preview') {
+    showPreview(event.submitter.formAction);
+    return;
+  }
   if (awaitingServer()) return; // one comment at a time; the button is disabled too
   const textarea = state.form.elements.body;
   // Errors from an earlier, server-rendered submission no longer apply.
@@ -83,6 +87,40 @@ async function sendOverHttp(item) {
   }
 }
 
+// ---- Preview ----
+
+// The server renders the body under the posting rules; its sanitised HTML is all this inserts.
+async function showPreview(url) {
+  const box = document.getElementById('comment-preview');
+  const data = new FormData();
+  data.append('body', state.form.elements.body.value);
+  setMessage();
+  let payload = null;
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { Accept: 'application/json', 'X-CSRFToken': state.form.elements.csrfmiddlewaretoken.value },
+      body: data,
+      credentials: 'same-origin',
+    });
+    payload = await response.json().catch(() => null);
+    if (response.ok && payload && typeof payload.html === 'string') {
+      box.querySelector('.comment-body').innerHTML = payload.html;
+      box.hidden = false;
+      return;
+    }
+  } catch (networkError) {
+    payload = null;
+  }
+  box.hidden = true;
+  showFailure(payload || { message: 'The preview could not be shown. Try again.' });
+}
+
+function hidePreview() {
+  const box = document.getElementById('comment-preview');
+  if (box) box.hidden = true;
+}
+
 // Last resort: let the browser post the form. The same client_id means the
 // server returns the comment instead of saving it twice.
 function submitFormNormally(item) {
@@ -105,7 +143,10 @@ export function settlePending(item, succeeded) {
 }
 
 function clearTextIfUnchanged(item) {
-  if (state.form && state.form.elements.body.value === item.body) state.form.elements.body.value = '';
+  if (state.form && state.form.elements.body.value === item.body) {
+    state.form.elements.body.value = '';
+    hidePreview();
+  }
 }
 
 // Acknowledged comments only wait for their broadcast; they do not block the next one.
