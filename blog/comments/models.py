@@ -72,7 +72,7 @@ class CommentQuerySet(models.QuerySet["Comment"]):
     def update(self, **fields: object) -> int:
         """As save() does, a new body is rendered (body_html) on its way in."""
         if isinstance(fields.get("body"), str):
-            fields["body_html"] = render_comment_body(fields["body"])
+            fields["body_html"] = render_comment_body(fields["body"], mentionable=mentionable_names([fields["body"]]))
         return super().update(**fields)
 
     def for_display(self) -> CommentQuerySet:
