@@ -17,7 +17,7 @@ from blog.comments import services as comment_services
 from blog.models import COMMENT_EDIT_WINDOW, Comment, Post
 from blog.posts import selectors as post_selectors
 from blog.process_cache import cache
-from tests.blog.test_comment_pages import add_comments, shown_ids
+from tests.blog.comments.test_pages import add_comments, shown_ids
 from tests.factories import make_comment, make_user
 
 pytestmark = pytest.mark.django_db

@@ -73,7 +73,7 @@ async def test_a_reader_whose_post_went_away_while_disconnected_stops_at_the_rec
         server.stop()
         await expect(reader.locator(STATUS)).to_have_text("Reconnecting…", timeout=5000)
         # Saved as the admin saves it, so the post's cached copy is dropped (a bulk update() shows
-        # within the copy's 2 s instead: tests/blog/test_post_versions.py).
+        # within the copy's 2 s instead: tests/blog/posts/test_versions.py).
         unpublish = (
             f"from blog.models import Post; post = Post.objects.get(pk={post_id}); post.status = 'draft'; post.save()"
         )

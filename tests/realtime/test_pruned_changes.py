@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from blog.models import Post
 from realtime.backlog import BACKLOG_LIMIT
-from tests.blog.test_prune_comment_changes import add_changes
+from tests.blog.comments.test_prune_changes import add_changes
 from tests.factories import make_post
 
 pytestmark = pytest.mark.django_db(transaction=True)

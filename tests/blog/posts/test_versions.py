@@ -13,7 +13,7 @@ from blog.models import Post
 from blog.posts import versions as post_versions
 from blog.process_cache import cache
 from realtime import broadcast
-from tests.blog.test_comment_pages import add_comments
+from tests.blog.comments.test_pages import add_comments
 from tests.blog.test_page_cache import comments_url, json_bodies, warm
 from tests.factories import make_comment
 
