@@ -187,9 +187,13 @@ async def capture_comment_frame(server: DaphneServer, post_id: int, body: str) -
 
 
 def ceiling_frame_template(captured: str, body: str) -> str:
-    """The captured frame with its body as a `{body}` slot: the ceiling's frame for a body of that length."""
-    if captured.count(body) != 1:
-        raise RuntimeError(f"the marker body must appear once in the captured frame: {captured}")
+    """The captured frame with each copy of its body as a `{body}` slot: the ceiling's frame for a body of that length.
+
+    The body appears twice in a comment frame: as typed ("body") and rendered ("html", a plain
+    body in a paragraph), so the ceiling's frame grows with the body exactly as the app's does.
+    """
+    if body not in captured:
+        raise RuntimeError(f"the marker body must appear in the captured frame: {captured}")
     return captured.replace("{", "{{").replace("}", "}}").replace(body, "{body}")
 
 
