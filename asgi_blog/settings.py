@@ -296,6 +296,10 @@ BLOG_POSTS_PER_PAGE = 10
 BLOG_COMMENTS_PER_PAGE = int(os.environ.get("BLOG_COMMENTS_PER_PAGE", "50"))
 if not 1 <= BLOG_COMMENTS_PER_PAGE <= 200:
     raise ImproperlyConfigured("BLOG_COMMENTS_PER_PAGE must be from 1 to 200 (the most one JSON page holds).")
+# A page shows each thread's first replies and a link to the rest, so no page grows with a thread.
+BLOG_REPLIES_SHOWN = int(os.environ.get("BLOG_REPLIES_SHOWN", "3"))
+if not 0 <= BLOG_REPLIES_SHOWN <= 20:
+    raise ImproperlyConfigured("BLOG_REPLIES_SHOWN must be from 0 to 20.")
 # How long browsers and shared caches may keep what anonymous readers get (blog/cache_control.py):
 # short, because a reload must show what the live socket already showed.
 BLOG_PUBLIC_CACHE_SECONDS = int(os.environ.get("BLOG_PUBLIC_CACHE_SECONDS", "5"))

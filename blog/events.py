@@ -37,6 +37,8 @@ class CommentUpdated:
 @dataclass(frozen=True)
 class CommentDeleted:
     change: CommentChange
+    # True when the comment stays as a placeholder for its replies (blog/comments/services.py).
+    placeholder: bool = False
 
 
 @dataclass(frozen=True)

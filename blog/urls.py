@@ -16,6 +16,7 @@ urlpatterns = [
     path("posts/<int:post_id>/", post_views.post_detail, name="post_detail"),
     path("posts/<int:post_id>/comments/", comment_views.post_comments, name="post_comments"),
     path("posts/<int:post_id>/comments/preview/", comment_views.comment_preview, name="comment_preview"),
+    path("comments/<int:comment_id>/replies/", comment_views.comment_thread, name="comment_thread"),
     path("comments/<int:comment_id>/delete/", comment_views.comment_delete, name="comment_delete"),
     path("comments/<int:comment_id>/edit/", comment_views.comment_edit, name="comment_edit"),
     path("users/<str:username>/", account_views.user_profile, name="user_profile"),

@@ -39,12 +39,15 @@ def read_changes_after(post_id: int, after: int) -> list[dict] | None:
 
 
 def change_events(changes: list[CommentChange]) -> list[dict]:
-    current = comment_selectors.edited_comments(changes)
+    current = comment_selectors.changed_comments(changes)
     events = []
     for change in changes:
         if change.kind == CommentChange.Kind.DELETED:
-            events.append(broadcast.comment_deleted_event(change))
-        elif change.comment_id in current:  # else deleted since: a later change says so
+            # Still there: a placeholder now (and if it is removed later, a later change says so).
+            placeholder = change.comment_id in current
+            events.append(broadcast.comment_deleted_event(change, placeholder=placeholder))
+        elif change.comment_id in current and not current[change.comment_id].is_placeholder:
+            # Else deleted since: a later change says so.
             events.append(broadcast.comment_updated_event(current[change.comment_id], change))
     return events
 

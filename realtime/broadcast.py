@@ -63,8 +63,11 @@ def comment_updated_event(comment: Comment, change: CommentChange) -> dict[str, 
     return _change_event("comment.updated", change, frame)
 
 
-def comment_deleted_event(change: CommentChange) -> dict[str, object]:
-    frame = encode_frame({"type": "comment.deleted", "id": change.comment_id, "change": change.pk})
+def comment_deleted_event(change: CommentChange, *, placeholder: bool) -> dict[str, object]:
+    """placeholder: the comment stays in its thread, text and author erased, holding its replies."""
+    frame = encode_frame(
+        {"type": "comment.deleted", "id": change.comment_id, "change": change.pk, "placeholder": placeholder}
+    )
     return _change_event("comment.deleted", change, frame)
 
 
@@ -84,9 +87,9 @@ def comment_updated(comment: Comment, change: CommentChange) -> None:
     _group_send(comment_updated_event(comment, change))
 
 
-def comment_deleted(change: CommentChange) -> None:
+def comment_deleted(change: CommentChange, *, placeholder: bool) -> None:
     """Tell every reader of the post about a committed deletion."""
-    _group_send(comment_deleted_event(change))
+    _group_send(comment_deleted_event(change, placeholder=placeholder))
 
 
 def presence_event(readers: int) -> dict[str, object]:
@@ -115,8 +118,8 @@ def send_event(event: events.Event) -> None:
             comment_created(comment)
         case events.CommentUpdated(comment=comment, change=change):
             comment_updated(comment, change)
-        case events.CommentDeleted(change=change):
-            comment_deleted(change)
+        case events.CommentDeleted(change=change, placeholder=placeholder):
+            comment_deleted(change, placeholder=placeholder)
         case events.PostChanged(post_id=post_id, published=published, deleted=deleted):
             post_changed(post_id, published=published, deleted=deleted)
         case events.UserSessionsChanged(user_id=user_id, reason=reason):

@@ -423,10 +423,12 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
 
     async def on_comment_create(self, frame: dict) -> int | None:
         body, client_id = text_field(frame, "body"), frame.get("client_id")
+        # Absent or null: a top-level comment; anything else the service checks (errors.parent).
+        parent_id = frame.get("parent")
         if self.user.is_authenticated:
             # The check and the save in one call to the database thread: the comment path is the busy one.
             checked = await on_database_thread(post_as_session_user)(
-                self.session_key, self.user, post=self.post, body=body, client_id=client_id
+                self.session_key, self.user, post=self.post, body=body, client_id=client_id, parent_id=parent_id
             )
             if checked is not None:
                 self.user, posted = checked
@@ -435,7 +437,7 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
                 return None
         # Not signed in (or no longer): the service refuses with login_required.
         posted = await on_database_thread(comment_services.comment_post)(
-            post=self.post, author=self.user, body=body, client_id=client_id
+            post=self.post, author=self.user, body=body, client_id=client_id, parent_id=parent_id
         )
         return posted.comment.pk
 
@@ -515,7 +517,7 @@ def post_and_rights(user: User, post_id: int, handshake: Handshake | None) -> tu
 
 
 def post_as_session_user(
-    session_key: str | None, user: User, *, post: Post, body: str, client_id: object
+    session_key: str | None, user: User, *, post: Post, body: str, client_id: object, parent_id: object
 ) -> tuple[User, comment_services.CommentPosted] | None:
     """Sync: the session re-checked, then the comment posted as its user.
 
@@ -524,7 +526,10 @@ def post_as_session_user(
     current = session_still_names_now(session_key, user)
     if current is None:
         return None
-    return current, comment_services.comment_post(post=post, author=current, body=body, client_id=client_id)
+    posted = comment_services.comment_post(
+        post=post, author=current, body=body, client_id=client_id, parent_id=parent_id
+    )
+    return current, posted
 
 
 def client_address(scope: dict) -> str | None:

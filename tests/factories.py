@@ -43,3 +43,15 @@ def make_post(author: User, *, published: bool = True, title: str | None = None,
 
 def make_comment(post: Post, author: User, body: str = "Nice post.", **fields: object) -> Comment:
     return Comment.objects.create(post=post, author=author, body=body, **fields)
+
+
+def make_reply(parent: Comment, author: User, body: str = "I agree.") -> Comment:
+    """A reply saved as comment_post saves one (tests of the service itself go through it)."""
+    return Comment.objects.create(
+        post_id=parent.post_id,
+        author=author,
+        body=body,
+        parent=parent,
+        thread_id=parent.thread_id or parent.pk,
+        depth=parent.depth + 1,
+    )

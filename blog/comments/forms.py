@@ -27,8 +27,17 @@ class CommentForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": COMMENT_MAX_LENGTH, "placeholder": "Add a comment"}),
     )
     client_id = UncheckedTextField(required=False, widget=forms.HiddenInput)
+    # The comment this one answers; the service checks it (errors.parent), this only reads it.
+    parent = UncheckedTextField(required=False, widget=forms.HiddenInput)
+
+    def parent_id(self) -> int | str | None:
+        """The parent as sent: None when absent, an int when it is one, else the text (which the service refuses)."""
+        text = self.cleaned_data.get("parent") or ""
+        if not text:
+            return None
+        return int(text) if text.isascii() and text.isdigit() and len(text) < 20 else text
 
     def non_field_errors(self) -> ErrorList:
         # The page has no visible field for client_id, so its errors are shown with the form's own.
-        errors = [*super().non_field_errors(), *self.errors.get("client_id", [])]
+        errors = [*super().non_field_errors(), *self.errors.get("client_id", []), *self.errors.get("parent", [])]
         return self.error_class(errors, error_class="nonfield", renderer=self.renderer)

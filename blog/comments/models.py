@@ -20,6 +20,8 @@ CLIENT_ID_MAX_LENGTH = 64
 COMMENT_EDIT_WINDOW = timedelta(minutes=5)
 # How far behind a reader may resume (new comments, or edits and deletions); further behind, it reloads.
 RESUME_LIMIT = 200
+# A comment (depth 0), a reply (1) and a reply to a reply (2); a reply to the last level joins its siblings.
+MAX_REPLY_DEPTH = 2
 
 MESSAGE_COMMENT_EMPTY = "Write something before posting."
 MESSAGE_COMMENT_TOO_LONG = f"Keep comments to {COMMENT_MAX_LENGTH:,} characters or fewer."
@@ -37,6 +39,13 @@ def mentionable_names(bodies: Iterable[str], users: models.Manager | None = None
         return set()
     users = User.objects if users is None else users
     return set(users.filter(username__in=candidates, is_active=True).values_list("username", flat=True))
+
+
+def rendered_bodies(bodies: Iterable[str], users: models.Manager | None = None) -> list[str]:
+    """Each body as the sanitised HTML readers see, its @mentions of active users linked (one query for all)."""
+    bodies = list(bodies)
+    mentionable = mentionable_names(bodies, users)
+    return [render_comment_body(body, mentionable=mentionable) for body in bodies]
 
 
 def validate_storable_text(value: str, *, nul_message: str, surrogate_message: str) -> None:
@@ -64,16 +73,19 @@ class CommentQuerySet(models.QuerySet["Comment"]):
     def bulk_create(self, objs: Iterable[Comment], *args: object, **kwargs: object) -> list[Comment]:
         """As save() does, each body is rendered (body_html) on its way in."""
         comments = list(objs)
-        mentionable = mentionable_names(comment.body for comment in comments)
-        for comment in comments:
-            comment.body_html = render_comment_body(comment.body, mentionable=mentionable)
+        for comment, html in zip(comments, rendered_bodies(comment.body for comment in comments), strict=True):
+            comment.body_html = html
         return super().bulk_create(comments, *args, **kwargs)
 
     def update(self, **fields: object) -> int:
         """As save() does, a new body is rendered (body_html) on its way in."""
         if isinstance(fields.get("body"), str):
-            fields["body_html"] = render_comment_body(fields["body"], mentionable=mentionable_names([fields["body"]]))
+            [fields["body_html"]] = rendered_bodies([fields["body"]])
         return super().update(**fields)
+
+    def shown(self) -> CommentQuerySet:
+        """Comments with their text: not the placeholders deleted comments leave for their replies."""
+        return self.filter(deleted__isnull=True)
 
     def for_display(self) -> CommentQuerySet:
         return self.select_related("author").order_by("id")
@@ -87,7 +99,23 @@ class CommentQuerySet(models.QuerySet["Comment"]):
 
 class Comment(models.Model):
     post = models.ForeignKey("blog.Post", on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments")
+    # None once the comment is deleted and stays as a placeholder for its replies.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="comments"
+    )
+    # The comment this one answers, and the top-level comment of its thread (both None for a
+    # top-level comment). RESTRICT: a comment with replies is never deleted from under them,
+    # whatever the path (comment_delete leaves a placeholder instead); a post's deletion still
+    # takes all of its comments.
+    parent = models.ForeignKey(
+        "self", on_delete=models.RESTRICT, null=True, blank=True, editable=False, related_name="replies"
+    )
+    thread = models.ForeignKey(
+        "self", on_delete=models.RESTRICT, null=True, blank=True, editable=False, related_name="thread_replies"
+    )
+    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    # Set when a comment with replies is deleted: its body and author are erased, its replies stay.
+    deleted = models.DateTimeField(null=True, blank=True, editable=False)
     body = models.TextField(
         error_messages={"blank": MESSAGE_COMMENT_EMPTY},
         validators=[
@@ -118,7 +146,7 @@ class Comment(models.Model):
                 name="comment_client_id_unique_per_author",
             )
         ]
-        indexes = [models.Index(fields=["post", "id"])]
+        indexes = [models.Index(fields=["post", "id"]), models.Index(fields=["thread", "id"])]
 
     def __str__(self) -> str:
         return f"Comment {self.pk} by {self.author_id} on post {self.post_id}"
@@ -126,7 +154,7 @@ class Comment(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         update_fields = kwargs.get("update_fields")
         if update_fields is None or "body" in update_fields:
-            self.body_html = render_comment_body(self.body, mentionable=mentionable_names([self.body]))
+            [self.body_html] = rendered_bodies([self.body])
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "body_html"}
         super().save(*args, **kwargs)
@@ -137,11 +165,18 @@ class Comment(models.Model):
     def editable_until(self) -> datetime:
         return self.created + COMMENT_EDIT_WINDOW
 
+    @property
+    def is_placeholder(self) -> bool:
+        return self.deleted is not None
+
     def as_json(self) -> dict[str, object]:
         """The comment as the HTTP API and the WebSocket frames show it (author loaded)."""
+        if self.is_placeholder:
+            return self.placeholder_json()
         return {
             "id": self.pk,
             "post": self.post_id,
+            "parent": self.parent_id,
             "author": self.author.get_username(),
             "body": self.body,
             "html": self.body_html,
@@ -149,6 +184,22 @@ class Comment(models.Model):
             "edited": self.edited.isoformat() if self.edited else None,
             "editable_until": self.editable_until().isoformat(),
             "client_id": self.client_id,
+        }
+
+    def placeholder_json(self) -> dict[str, object]:
+        """What is left of a deleted comment with replies: its place in the thread, not what it said or who said it."""
+        return {
+            "id": self.pk,
+            "post": self.post_id,
+            "parent": self.parent_id,
+            "author": None,
+            "body": "",
+            "html": "",
+            "created": self.created.isoformat(),
+            "edited": None,
+            "editable_until": None,
+            "client_id": None,
+            "deleted": True,
         }
 
 

@@ -1,8 +1,9 @@
 """Pages of comments as every reader sees them alike, rendered once and kept in Django's cache.
 
 Two kinds of entries:
-- a page index: which comments a page shows (ids, authors, edit times), its earlier cursor,
-  and separately the post's comment count. Keyed by the post, its newest comment id and
+- a page index: which comments a page shows (ids, authors, parents, edit times), its earlier
+  cursor, how many replies each thread keeps behind its link, and separately the post's
+  comment count. Keyed by the post, its newest comment id and
   newest comment-change id (read with the post, blog/comments/selectors.py), the cursor and the size.
   A new comment raises the first; an edit or a deletion adds a CommentChange and raises the
   second: either leads to new keys, so an index is never stale, only no longer asked for.
@@ -13,7 +14,8 @@ client asking for every possible cursor cannot fill the cache with copies of the
 
 Pieces are user-neutral: they are rendered without a request, so no CSRF token, nonce or
 user reaches them. A logged-in reader's Edit and Delete controls are rendered per request,
-for the comments that reader may act on, into each comment's actions slot.
+for the comments that reader may act on, into each comment's actions slot; a comment's
+replies go into its replies slot, so a page of threads is put together from flat pieces.
 """
 
 from __future__ import annotations
@@ -26,8 +28,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache as memoize
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.template.loader import get_template
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from blog.comments import selectors
@@ -40,8 +45,10 @@ INDEX_SECONDS = 10 * 60
 PIECE_SECONDS = 24 * 60 * 60
 COMMENT_TEMPLATE = "blog/_comment.html"
 ACTIONS_TEMPLATE = "blog/_comment_actions.html"
-# Where _comment.html puts the reader's controls. User text is escaped, so it cannot contain this.
+# Where _comment.html puts the reader's controls and the comment's replies.
+# User text is escaped, so it cannot contain these.
 ACTIONS_SLOT = "<!--actions-->"
+REPLIES_SLOT = "<!--replies-->"
 
 
 @dataclass(frozen=True)
@@ -49,34 +56,49 @@ class CommentStamp:
     """What a page needs to know about a comment without rendering it."""
 
     id: int
-    author_id: int
+    author_id: int | None
     editable_until: datetime
     edited: datetime | None
+    parent_id: int | None = None
+    thread_id: int | None = None
+    placeholder: bool = False
 
     @classmethod
     def of(cls, comment: Comment) -> CommentStamp:
-        return cls(comment.pk, comment.author_id, comment.editable_until(), comment.edited)
+        return cls(
+            comment.pk,
+            comment.author_id,
+            comment.editable_until(),
+            comment.edited,
+            comment.parent_id,
+            comment.thread_id,
+            comment.is_placeholder,
+        )
 
     def piece_key(self, kind: str) -> str:
         edited = int(self.edited.timestamp() * 1_000_000) if self.edited else 0
-        return f"c{kind}:{self.id}:{edited}:{format_version()}"
+        state = "d" if self.placeholder else edited
+        return f"c{kind}:{self.id}:{state}:{format_version()}"
 
 
 @dataclass(frozen=True)
 class PageIndex:
     stamps: tuple[CommentStamp, ...]  # ascending ids
     earlier: int | None
+    more_replies: tuple[tuple[int, int], ...] = ()  # (thread id, replies not shown)
 
     @classmethod
     def of(cls, page: selectors.CommentPage) -> PageIndex:
-        return cls(tuple(CommentStamp.of(comment) for comment in page.comments), page.earlier)
+        more = tuple(sorted((page.more_replies or {}).items()))
+        return cls(tuple(CommentStamp.of(comment) for comment in page.comments), page.earlier, more)
 
 
 @dataclass(frozen=True)
 class HtmlPiece:
     stamp: CommentStamp
-    # The comment's HTML before and after its actions slot.
+    # The comment's HTML before its actions slot, between it and its replies slot, and after.
     head: str
+    middle: str
     tail: str
 
 
@@ -85,6 +107,7 @@ class RenderedPage:
     comments: tuple[HtmlPiece, ...]
     earlier: int | None
     count: int  # every comment of the post up to its newest id, not only this page's
+    more_replies: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,11 +133,16 @@ def version_key(kind: str, post: Post, *parts: object) -> str:
 
 def html_keys(post: Post, before: int | None, limit: int) -> tuple[str, str]:
     """The keys of a post page's index and of the post's comment count."""
-    return version_key("ci", post, f"b{before or ''}", limit), version_key("cn", post)
+    return json_index_key(post, before, None, limit), version_key("cn", post)
 
 
-def json_index_key(post: Post, before: int | None, after: int | None, limit: int) -> str:
-    cursor = f"a{after}" if after is not None else f"b{before or ''}"
+def json_index_key(post: Post, before: int | None, after: int | None, limit: int, thread: int | None = None) -> str:
+    if thread is not None:
+        cursor = f"t{thread}a{after or 0}"
+    elif after is not None:
+        cursor = f"a{after}"
+    else:
+        cursor = f"b{before or ''}r{settings.BLOG_REPLIES_SHOWN}"
     return version_key("ci", post, cursor, limit)
 
 
@@ -135,12 +163,15 @@ def cached_html_page(post: Post, *, before: int | None, limit: int) -> RenderedP
         comments=tuple(HtmlPiece(stamp, *piece) for stamp, piece in pieces),
         earlier=index.earlier,
         count=found[count_key],
+        more_replies=index.more_replies,
     )
 
 
-def cached_json_page(post: Post, *, before: int | None, after: int | None, limit: int) -> bytes | None:
+def cached_json_page(
+    post: Post, *, before: int | None, after: int | None, limit: int, thread: int | None = None
+) -> bytes | None:
     """The body of json_page from the cache alone, or None when any part is missing."""
-    index = cache.get(json_index_key(post, before, after, limit))
+    index = cache.get(json_index_key(post, before, after, limit, thread))
     if index is None:
         return None
     pieces = only_cached_pieces(index.stamps, "j")
@@ -166,37 +197,64 @@ async def html_page(post: Post, *, before: int | None, limit: int) -> RenderedPa
         await cache_set_many({count_key: count}, INDEX_SECONDS)
     pieces = await cached_pieces(post, index.stamps, "h", render_html, loaded)
     return RenderedPage(
-        comments=tuple(HtmlPiece(stamp, *piece) for stamp, piece in pieces), earlier=index.earlier, count=count
+        comments=tuple(HtmlPiece(stamp, *piece) for stamp, piece in pieces),
+        earlier=index.earlier,
+        count=count,
+        more_replies=index.more_replies,
     )
 
 
-async def json_page(post: Post, *, before: int | None, after: int | None, limit: int) -> bytes:
+async def json_page(
+    post: Post, *, before: int | None, after: int | None, limit: int, thread: int | None = None
+) -> bytes:
     """The body of GET /blog/posts/<id>/comments/ for this cursor, encoded."""
-    index_key = json_index_key(post, before, after, limit)
-    index, loaded = await page_index(
-        post, (await cache_get_many([index_key])).get(index_key), index_key, before=before, after=after, limit=limit
-    )
+    index_key = json_index_key(post, before, after, limit, thread)
+    cached = (await cache_get_many([index_key])).get(index_key)
+    index, loaded = await page_index(post, cached, index_key, before=before, after=after, limit=limit, thread=thread)
     return json_body(index, await cached_pieces(post, index.stamps, "j", render_json, loaded))
+
+
+async def thread_page(post: Post, top: Comment, *, after: int, limit: int) -> RenderedPage:
+    """A thread's top comment and its replies after `after`, at most `limit` of them, rendered."""
+    index_key = json_index_key(post, None, after, limit, top.pk)
+    cached = (await cache_get_many([index_key])).get(index_key)
+    index, loaded = await page_index(post, cached, index_key, before=None, after=after, limit=limit, thread=top.pk)
+    stamps = (CommentStamp.of(top), *index.stamps)
+    # An index read from the cache comes without its comments: then the pieces read what they miss.
+    pieces = await cached_pieces(post, stamps, "h", render_html, [top, *loaded] if loaded else ())
+    return RenderedPage(comments=tuple(HtmlPiece(stamp, *piece) for stamp, piece in pieces), earlier=None, count=0)
 
 
 def json_body(index: PageIndex, pieces: Sequence[tuple[CommentStamp, str]]) -> bytes:
     last_id = pieces[-1][0].id if pieces else None
     # The comments are JSON already: the answer is put together around them, not encoded again.
     comments = ",".join(piece for _, piece in pieces)
-    cursors = f'"earlier": {json.dumps(index.earlier)}, "last_id": {json.dumps(last_id)}'
+    more = json.dumps({str(thread): count for thread, count in index.more_replies})
+    cursors = f'"earlier": {json.dumps(index.earlier)}, "last_id": {json.dumps(last_id)}, "more_replies": {more}'
     return f'{{"comments": [{comments}], {cursors}}}'.encode()
 
 
 async def page_index(
-    post: Post, cached: PageIndex | None, key: str, *, before: int | None, after: int | None, limit: int
+    post: Post,
+    cached: PageIndex | None,
+    key: str,
+    *,
+    before: int | None,
+    after: int | None,
+    limit: int,
+    thread: int | None = None,
 ) -> tuple[PageIndex, Sequence[Comment]]:
     """The cached index, or one read from the database with the comments it names (then cached)."""
     if cached is not None:
         return cached, ()
-    if after is not None:
+    if thread is not None:
+        page = await selectors.thread_replies(post, thread, after=after or 0, limit=limit)
+    elif after is not None:
         page = await selectors.comments_after(post, after=after, limit=limit)
     else:
-        page = await selectors.comments_before(post, before=before, limit=limit)
+        page = await selectors.threads_before(
+            post, before=before, limit=limit, replies_shown=settings.BLOG_REPLIES_SHOWN
+        )
     index = PageIndex.of(page)
     await cache_set_many({key: index}, INDEX_SECONDS)
     return index, page.comments
@@ -231,13 +289,17 @@ async def cached_pieces[Piece](
     return pieces
 
 
-def render_html(comment: Comment) -> tuple[str, str]:
+def render_html(comment: Comment) -> tuple[str, str, str]:
     # No request and no user in the context: nothing personal can end up in the cache.
-    html = get_template(COMMENT_TEMPLATE).render({"comment": comment, "actions": mark_safe(ACTIONS_SLOT)})  # noqa: S308
-    head, slot, tail = html.partition(ACTIONS_SLOT)
-    if not slot:
-        raise ImproperlyConfigured(f"{COMMENT_TEMPLATE} must show {{{{ actions }}}} once.")
-    return head, tail
+    context = {"comment": comment, "actions": mark_safe(ACTIONS_SLOT), "replies": mark_safe(REPLIES_SLOT)}  # noqa: S308
+    html = get_template(COMMENT_TEMPLATE).render(context)
+    head, actions, rest = html.partition(ACTIONS_SLOT)
+    middle, replies, tail = rest.partition(REPLIES_SLOT)
+    if not (actions and replies):
+        raise ImproperlyConfigured(
+            f"{COMMENT_TEMPLATE} must show {{{{ actions }}}} and then {{{{ replies }}}}, once each."
+        )
+    return head, middle, tail
 
 
 def render_json(comment: Comment) -> str:
@@ -245,15 +307,56 @@ def render_json(comment: Comment) -> str:
 
 
 def compose(page: RenderedPage, reader: Reader | None) -> SafeString:
-    """The page's comments as HTML, with the controls `reader` may use (None: an anonymous reader)."""
+    """The page's comments as HTML, each reply inside its parent, with the controls `reader`
+    may use (None: an anonymous reader). A reply whose parent is not on the page stands at the top."""
     controls = Controls(reader) if reader is not None else None
-    parts = []
+    shown = {comment.stamp.id for comment in page.comments}
+    children: dict[int | None, list[HtmlPiece]] = {}
+    for comment in page.comments:  # ascending ids, so each list of replies is in order
+        parent = comment.stamp.parent_id if comment.stamp.parent_id in shown else None
+        children.setdefault(parent, []).append(comment)
+    more = dict(page.more_replies)
+    # Where each thread's link to the rest of its replies starts: after the newest reply shown.
+    shown_through: dict[int, int] = {}
     for comment in page.comments:
+        if comment.stamp.thread_id is not None:
+            shown_through[comment.stamp.thread_id] = comment.stamp.id
+    parts: list[str] = []
+
+    def add(comment: HtmlPiece) -> None:
         parts.append(comment.head)
         if controls is not None:
             parts.append(controls.for_comment(comment.stamp))
+        parts.append(comment.middle)
+        replies = children.get(comment.stamp.id, [])
+        if replies:
+            parts.append('<ol class="comment-replies">')
+            for reply in replies:
+                add(reply)
+            parts.append("</ol>")
+        if comment.stamp.id in more:
+            thread = comment.stamp.id
+            parts.append(more_replies_link(thread, more[thread], after=shown_through.get(thread, 0)))
         parts.append(comment.tail)
+
+    for comment in children.get(None, []):
+        add(comment)
     return mark_safe("".join(parts))  # noqa: S308 - rendered by templates that escape user text
+
+
+def more_replies_link(thread_id: int, count: int, *, after: int) -> str:
+    """The link to the rest of a thread: its own page without the script, fetched in place with it."""
+    url = reverse("blog:comment_thread", args=[thread_id])
+    label = f"Show {count} more repl{'y' if count == 1 else 'ies'}"
+    return format_html(
+        '<a class="replies-more" href="{}?after={}" data-thread="{}" data-after="{}" data-count="{}">{}</a>',
+        url,
+        after,
+        thread_id,
+        after,
+        count,
+        label,
+    )
 
 
 # The controls are rendered with this number in place of a comment id, then it is replaced by
@@ -273,6 +376,8 @@ class Controls:
         self.variants: dict[bool, list[str]] = {}
 
     def for_comment(self, comment: CommentStamp) -> str:
+        if comment.placeholder:
+            return ""
         own = comment.author_id == self.reader.user.pk
         if not (own or self.reader.can_moderate):
             return ""

@@ -4,6 +4,11 @@ Every page is bounded by the post's newest comment id as read with the post, so 
 and the versions it is cached under (blog/comments/pages.py) describe the same comments
 even when one is added between the two queries.
 
+A page of the post is a page of threads: top-level comments, each with the first
+`replies_shown` replies of its thread and the number of the others (read a page at a time
+with thread_replies). A reply's parent is older than the reply and in the same thread, so
+the first replies of a thread always hang from comments shown with them.
+
 The reads of what a reader missed (new comments, numbered edits and deletions) are sync:
 the socket's resume and the hub's check run them on the database thread
 (realtime/backlog.py turns them into frames). Each answers None when the reader is too
@@ -15,6 +20,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db.models import Count, F, Q, Window
+from django.db.models.functions import Coalesce, RowNumber
+
 from blog.comments.models import Comment, CommentChange
 from blog.posts.models import Post
 
@@ -22,25 +30,59 @@ from blog.posts.models import Post
 @dataclass(frozen=True)
 class CommentPage:
     comments: list[Comment]  # ascending ids
-    # The smallest id shown when older comments exist (the next ?before=), else None.
-    earlier: int | None
+    # The smallest top-level id shown when older comments exist (the next ?before=), else None.
+    earlier: int | None = None
+    # For each thread shown with only its first replies: how many more it has.
+    more_replies: dict[int, int] | None = None
 
 
-async def comments_before(post: Post, *, before: int | None, limit: int) -> CommentPage:
-    """The newest `limit` comments with id < before (the newest of all without it), ascending."""
-    newest_first = (
-        post.comments.filter(id__lte=post.newest_comment_id).before(before).select_related("author").order_by("-id")
+async def threads_before(post: Post, *, before: int | None, limit: int, replies_shown: int) -> CommentPage:
+    """The newest `limit` top-level comments with id < before (the newest without it), each with
+    the first `replies_shown` replies of its thread; all in ascending ids. One query."""
+    # One more than shown, to learn whether older ones exist.
+    tops = (
+        post.comments.filter(id__lte=post.newest_comment_id, parent__isnull=True)
+        .before(before)
+        .order_by("-id")
+        .values("id")[: limit + 1]
     )
-    # One more than shown, to learn whether older ones exist without a second query.
-    rows = [comment async for comment in newest_first[: limit + 1]]
-    shown = rows[:limit][::-1]
-    return CommentPage(comments=shown, earlier=shown[0].pk if len(rows) > limit else None)
+    # A top-level comment and its replies share one partition, the comment first (the lowest id).
+    thread = Coalesce("thread_id", "id")
+    rows = (
+        post.comments.filter(Q(pk__in=tops) | Q(thread_id__in=tops), id__lte=post.newest_comment_id)
+        .annotate(
+            place=Window(RowNumber(), partition_by=thread, order_by=F("id").asc()),
+            thread_size=Window(Count("id"), partition_by=thread),
+        )
+        .filter(place__lte=replies_shown + 1)
+        .select_related("author")
+        .order_by("id")
+    )
+    comments = [comment async for comment in rows]
+    top_ids = [comment.pk for comment in comments if comment.parent_id is None]
+    earlier = None
+    if len(top_ids) > limit:
+        oldest = top_ids.pop(0)
+        comments = [comment for comment in comments if oldest not in (comment.pk, comment.thread_id)]
+        earlier = top_ids[0]
+    more = {
+        comment.pk: comment.thread_size - 1 - replies_shown
+        for comment in comments
+        if comment.parent_id is None and comment.thread_size - 1 > replies_shown
+    }
+    return CommentPage(comments=comments, earlier=earlier, more_replies=more)
+
+
+async def thread_replies(post: Post, thread_id: int, *, after: int, limit: int) -> CommentPage:
+    """The oldest `limit` replies of the thread with id > after, ascending."""
+    replies = post.comments.filter(id__lte=post.newest_comment_id, thread_id=thread_id).after(after)
+    return CommentPage(comments=[reply async for reply in replies.for_display()[:limit]])
 
 
 async def comments_after(post: Post, *, after: int, limit: int) -> CommentPage:
-    """The oldest `limit` comments with id > after, ascending."""
+    """The oldest `limit` comments (replies too) with id > after, ascending."""
     comments = post.comments.filter(id__lte=post.newest_comment_id).after(after).for_display()[:limit]
-    return CommentPage(comments=[comment async for comment in comments], earlier=None)
+    return CommentPage(comments=[comment async for comment in comments])
 
 
 async def comments_by_id(post: Post, ids: Iterable[int]) -> list[Comment]:
@@ -49,12 +91,24 @@ async def comments_by_id(post: Post, ids: Iterable[int]) -> list[Comment]:
 
 
 async def comment_count(post: Post) -> int:
-    return await post.comments.filter(id__lte=post.newest_comment_id).acount()
+    """Comments and replies up to the post's newest, not counting the placeholders of deleted ones."""
+    return await post.comments.shown().filter(id__lte=post.newest_comment_id).acount()
+
+
+async def thread_top(comment_id: int) -> Comment | None:
+    """The top-level comment `comment_id` (a placeholder too), with its author and post."""
+    comments = Comment.objects.filter(pk=comment_id, parent__isnull=True).select_related("author", "post")
+    return await comments.afirst()
+
+
+async def comment_to_answer(post: Post, comment_id: int) -> Comment | None:
+    """The post's comment a reply form answers (not a placeholder), with its author."""
+    return await post.comments.shown().filter(pk=comment_id).select_related("author").afirst()
 
 
 def comment_of_post(comment_id: int, post: Post) -> Comment | None:
-    """Sync: the comment, with its author, if it belongs to `post`."""
-    return Comment.objects.select_related("author").filter(pk=comment_id, post=post).first()
+    """Sync: the comment, with its author, if it belongs to `post` (not a deleted comment's placeholder)."""
+    return Comment.objects.shown().select_related("author").filter(pk=comment_id, post=post).first()
 
 
 def comments_missed(post_id: int, after: int, *, limit: int) -> list[Comment] | None:
@@ -88,7 +142,8 @@ def changes_of_post_by_id(post_id: int, ids: list[int]) -> list[CommentChange]:
     return list(CommentChange.objects.filter(post_id=post_id, pk__in=ids).order_by("id"))
 
 
-def edited_comments(changes: list[CommentChange]) -> dict[int, Comment]:
-    """Sync: the current state, by id, of the comments these changes edited (those still there)."""
-    edited = {change.comment_id for change in changes if change.kind == CommentChange.Kind.EDITED}
-    return {comment.pk: comment for comment in Comment.objects.filter(pk__in=edited).select_related("author")}
+def changed_comments(changes: list[CommentChange]) -> dict[int, Comment]:
+    """Sync: the current state, by id, of the comments these changes edited or deleted (those still there:
+    edited ones, and deleted ones left as placeholders)."""
+    ids = {change.comment_id for change in changes}
+    return {comment.pk: comment for comment in Comment.objects.filter(pk__in=ids).select_related("author")}

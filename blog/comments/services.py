@@ -19,8 +19,7 @@ from django.utils import timezone
 
 from blog import events
 from blog.accounts.models import User
-from blog.comments.markup import render_comment_body
-from blog.comments.models import RESUME_LIMIT, Comment, CommentChange, CommentRevision
+from blog.comments.models import MAX_REPLY_DEPTH, RESUME_LIMIT, Comment, CommentChange, CommentRevision, rendered_bodies
 from blog.posts.models import Post
 from blog.rate_limit import write_budget_spend
 
@@ -32,6 +31,9 @@ MESSAGE_CLIENT_ID_REUSED = "This client_id was already used for a comment on ano
 MESSAGE_NOT_YOUR_COMMENT = "You can only delete your own comments."
 MESSAGE_EDIT_NOT_YOURS = "You can only edit your own comments."
 MESSAGE_EDIT_WINDOW_OVER = "Comments can only be edited in the first 5 minutes after posting."
+MESSAGE_ALREADY_DELETED = "This comment was deleted."
+MESSAGE_PARENT_NOT_ID = "parent must be the id of a comment (a positive whole number)."
+MESSAGE_NO_SUCH_PARENT = "The comment you are replying to is not on this post (it may have been deleted)."
 
 
 class LoginRequired(PermissionDenied):
@@ -44,9 +46,14 @@ class CommentPosted:
     created: bool  # False when client_id named a comment saved earlier
 
 
-def comment_post(*, post: Post, author: User, body: str, client_id: str | None = None) -> CommentPosted:
+def comment_post(
+    *, post: Post, author: User, body: str, client_id: str | None = None, parent_id: object = None
+) -> CommentPosted:
     """Validate and save a comment, then announce it (blog/events.py) once the transaction commits.
 
+    parent_id: the comment of the same post it answers (an id; anything else is refused).
+    A reply to a comment at the deepest level (MAX_REPLY_DEPTH) answers that comment's
+    parent instead, so it lands beside it.
     Raises LoginRequired, PermissionDenied, ValidationError (with field errors) or RateLimited.
     A client_id the author used before returns that earlier comment instead.
     """
@@ -55,12 +62,17 @@ def comment_post(*, post: Post, author: User, body: str, client_id: str | None =
         earlier = _comment_by_client_id(author=author, client_id=comment.client_id, post=post)
         if earlier is not None:
             return CommentPosted(comment=earlier, created=False)
+    if parent_id is not None:
+        _attach_to_parent(comment, _reply_parent(post=post, parent_id=parent_id))
 
     write_budget_spend(user_id=author.pk)
     try:
         with transaction.atomic():
             # The caller's Post may be stale (a socket opened before an unpublish): ask the row itself.
             _lock_published_post(post.pk)
+            if comment.parent_id is not None:
+                # Locked too: a deletion of the parent waits, then sees this reply and leaves a placeholder.
+                _reply_parent(post=post, parent_id=comment.parent_id, lock=True)
             comment.save()
             events.publish_on_commit(events.CommentCreated(comment))
     except IntegrityError:
@@ -82,7 +94,8 @@ def comment_preview(*, post: Post, author: User, body: str) -> str:
     nothing is saved, announced or spent.
     """
     comment = _valid_new_comment(post=post, author=author, body=body, client_id=None)
-    return render_comment_body(comment.body)
+    [html] = rendered_bodies([comment.body])
+    return html
 
 
 def _valid_new_comment(*, post: Post, author: User, body: str, client_id: str | None) -> Comment:
@@ -95,6 +108,25 @@ def _valid_new_comment(*, post: Post, author: User, body: str, client_id: str | 
     # Uniqueness is settled by the database constraint in comment_post, not by a racy lookup.
     comment.full_clean(exclude=["post", "author"], validate_constraints=False)
     return comment
+
+
+def _reply_parent(*, post: Post, parent_id: object, lock: bool = False) -> Comment:
+    """The comment a reply may answer: on this post, and not deleted. ValidationError (errors.parent) otherwise."""
+    if not isinstance(parent_id, int) or isinstance(parent_id, bool) or not 0 < parent_id < 2**63:
+        raise ValidationError({"parent": [MESSAGE_PARENT_NOT_ID]})
+    comments = Comment.objects.select_for_update() if lock else Comment.objects
+    parent = comments.shown().filter(pk=parent_id, post_id=post.pk).first()
+    if parent is None:
+        raise ValidationError({"parent": [MESSAGE_NO_SUCH_PARENT]})
+    return parent
+
+
+def _attach_to_parent(comment: Comment, parent: Comment) -> None:
+    if parent.depth >= MAX_REPLY_DEPTH:
+        comment.parent_id, comment.depth = parent.parent_id, parent.depth
+    else:
+        comment.parent_id, comment.depth = parent.pk, parent.depth + 1
+    comment.thread_id = parent.thread_id or parent.pk
 
 
 def _lock_published_post(post_id: int) -> None:
@@ -113,20 +145,58 @@ def _comment_by_client_id(*, author: User, client_id: str, post: Post) -> Commen
 def comment_delete(*, comment: Comment, actor: User) -> None:
     """Delete a comment (its author, or anyone with blog.delete_comment) and tell readers.
 
+    A comment with replies stays as a placeholder that holds them: its body, earlier bodies
+    and author are erased. A placeholder whose last reply goes is removed with it.
     Deleting one's own comment spends the write budget (RateLimited past it);
     a moderator deleting someone else's comment does not.
     """
+    if comment.is_placeholder:
+        raise PermissionDenied(MESSAGE_ALREADY_DELETED)
     if not actor.is_authenticated:
         raise LoginRequired(MESSAGE_LOGIN_REQUIRED)
     if not (comment.author_id == actor.pk or actor.has_perm("blog.delete_comment")):
         raise PermissionDenied(MESSAGE_NOT_YOUR_COMMENT)
     if comment.author_id == actor.pk:
         write_budget_spend(user_id=actor.pk)
-    post_id, comment_id = comment.post_id, comment.pk
     with transaction.atomic():
-        change = CommentChange.objects.create(post_id=post_id, comment_id=comment_id, kind=CommentChange.Kind.DELETED)
+        # Locked: a reply being saved to it either committed first (and is seen here) or waits and is refused.
+        locked = Comment.objects.select_for_update().filter(pk=comment.pk, deleted__isnull=True).first()
+        if locked is None:
+            raise PermissionDenied(MESSAGE_ALREADY_DELETED)
+        if locked.replies.exists():
+            _leave_placeholder(locked)
+        else:
+            _remove(locked)
+
+
+def _leave_placeholder(comment: Comment) -> None:
+    comment.revisions.all().delete()
+    Comment.objects.filter(pk=comment.pk).update(
+        deleted=timezone.now(), body="", body_html="", author=None, client_id=None, edited=None
+    )
+    comment.deleted = timezone.now()
+    change = CommentChange.objects.create(
+        post_id=comment.post_id, comment_id=comment.pk, kind=CommentChange.Kind.DELETED
+    )
+    events.publish_on_commit(events.CommentDeleted(change, placeholder=True))
+
+
+def _remove(comment: Comment) -> None:
+    """Delete the comment, then any placeholder above it that held nothing else."""
+    while comment is not None:
+        parent_id = comment.parent_id
+        change = CommentChange.objects.create(
+            post_id=comment.post_id, comment_id=comment.pk, kind=CommentChange.Kind.DELETED
+        )
         comment.delete()
         events.publish_on_commit(events.CommentDeleted(change))
+        comment = (
+            Comment.objects.select_for_update().filter(pk=parent_id, deleted__isnull=False).first()
+            if parent_id is not None
+            else None
+        )
+        if comment is not None and comment.replies.exists():
+            comment = None
 
 
 def comment_edit(*, comment: Comment, actor: User, body: str) -> Comment:

@@ -11,20 +11,28 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from blog.cache_control import shared_when_anonymous
 from blog.comments import cursors
 from blog.comments import pages as comment_pages
+from blog.comments import selectors as comment_selectors
 from blog.comments import services as comment_services
 from blog.comments.forms import CommentForm
 from blog.comments.models import Comment
 from blog.failures import SERVICE_REFUSALS, Failure, failure_from
-from blog.http import login_required_or_401, refused, wants_json, with_retry_after
+from blog.http import bad_request_page, login_required_or_401, refused, wants_json, with_retry_after
 from blog.posts import selectors as post_selectors
 from blog.posts import versions as post_versions
 from blog.posts.models import Post
-from blog.posts.views import post_url, readable_post_or_404, render_post_page, visible_post_with_versions_or_404
+from blog.posts.views import (
+    comment_reader,
+    post_url,
+    readable_post_or_404,
+    render_post_page,
+    visible_post_with_versions_or_404,
+)
 
 
 @require_http_methods(["GET", "POST"])
@@ -42,13 +50,35 @@ async def comment_list(request: HttpRequest, post_id: int) -> HttpResponse:
         cursor = cursors.json_cursor(request.GET, page_size=settings.BLOG_COMMENTS_PER_PAGE)
     except cursors.BadCursor as error:
         return JsonResponse(Failure("invalid", str(error)).as_json(), status=400)
-    found, body = await post_versions.cached_post_and(
-        post_id, partial(comment_pages.cached_json_page, before=cursor.before, after=cursor.after, limit=cursor.limit)
-    )
+    page = {"before": cursor.before, "after": cursor.after, "limit": cursor.limit, "thread": cursor.thread}
+    found, body = await post_versions.cached_post_and(post_id, partial(comment_pages.cached_json_page, **page))
     if body is None:
         post = await readable_post_or_404(request, post_id, found)
-        body = await comment_pages.json_page(post, before=cursor.before, after=cursor.after, limit=cursor.limit)
+        body = await comment_pages.json_page(post, **page)
     return HttpResponse(body, content_type="application/json")
+
+
+@shared_when_anonymous
+@require_GET
+async def comment_thread(request: HttpRequest, comment_id: int) -> HttpResponse:
+    """A thread's replies a page at a time (?after=): where "Show more replies" leads without the script."""
+    try:
+        after = cursors.after_param(request.GET) or 0
+    except cursors.BadCursor as error:
+        return bad_request_page(request, str(error), back_url=reverse("blog:comment_thread", args=[comment_id]))
+    top = await comment_selectors.thread_top(comment_id)
+    post = None if top is None else await post_selectors.visible_post_with_versions(request.user, top.post_id)
+    if post is None:
+        raise Http404("No such comment.")
+    page_size = settings.BLOG_COMMENTS_PER_PAGE
+    page = await comment_pages.thread_page(post, top, after=after, limit=page_size)
+    context = {
+        "post": post,
+        "top": top,
+        "comments_html": comment_pages.compose(page, await comment_reader(request)),
+        "next_after": page.comments[-1].stamp.id if len(page.comments) > page_size else None,
+    }
+    return TemplateResponse(request, "blog/comment_thread.html", context)
 
 
 # A browser that was logged out while the page was open comes back to the post, not to this endpoint.
@@ -63,6 +93,7 @@ async def comment_create(request: HttpRequest, post_id: int) -> HttpResponse:
             author=request.user,
             body=form.cleaned_data.get("body", ""),
             client_id=form.cleaned_data.get("client_id") or None,
+            parent_id=form.parent_id(),
         )
     except SERVICE_REFUSALS as error:
         return await comment_refused(request, post, form, failure_from(error), error)
@@ -104,7 +135,7 @@ async def comment_refused(
 
 
 async def comment_of_visible_post_or_404(request: HttpRequest, comment_id: int) -> Comment:
-    comment = await Comment.objects.select_related("author", "post").filter(pk=comment_id).afirst()
+    comment = await Comment.objects.shown().select_related("author", "post").filter(pk=comment_id).afirst()
     if comment is None:
         raise Http404("No such comment.")
     if not await post_selectors.post_is_visible(request.user, comment.post_id):

@@ -2,8 +2,7 @@
 
 from django.db import migrations, models
 
-from blog.comments.markup import render_comment_body
-from blog.comments.models import mentionable_names
+from blog.comments.models import rendered_bodies
 
 BATCH_SIZE = 500
 
@@ -22,9 +21,8 @@ def fill_body_html(apps, schema_editor):
 
 
 def render_batch(Comment, User, batch):
-    mentionable = mentionable_names((comment.body for comment in batch), users=User.objects)
-    for comment in batch:
-        comment.body_html = render_comment_body(comment.body, mentionable=mentionable)
+    for comment, html in zip(batch, rendered_bodies((comment.body for comment in batch), users=User.objects)):
+        comment.body_html = html
     Comment.objects.bulk_update(batch, ["body_html"])
 
 

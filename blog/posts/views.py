@@ -20,7 +20,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from blog.cache_control import shared_when_anonymous
 from blog.comments import cursors
 from blog.comments import pages as comment_pages
+from blog.comments import selectors as comment_selectors
 from blog.comments.forms import CommentForm
+from blog.comments.models import Comment
+from blog.comments.services import MESSAGE_NO_SUCH_PARENT
 from blog.http import bad_request_page
 from blog.posts import selectors as post_selectors
 from blog.posts import services as post_services
@@ -84,9 +87,13 @@ async def post_publish(request: HttpRequest, post_id: int) -> HttpResponse:
 @shared_when_anonymous
 @require_GET
 async def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
-    """The post and a page of its comments: the newest, or those before ?before= (not live)."""
+    """The post and a page of its comments: the newest, or those before ?before= (not live).
+
+    ?reply_to=<id> sets the form to answer that comment (the Reply link without the script).
+    """
     try:
         before = cursors.before_param(request.GET)
+        reply_to = cursors.reply_to_param(request.GET)
     except cursors.BadCursor as error:
         return bad_request_page(request, str(error), back_url=post_url(post_id))
     page_size = settings.BLOG_COMMENTS_PER_PAGE
@@ -94,7 +101,8 @@ async def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
         post_id, partial(comment_pages.cached_html_page, before=before, limit=page_size)
     )
     post = await readable_post_or_404(request, post_id, found)
-    return await render_post_page(request, post, CommentForm(), before=before, comment_page=comment_page)
+    form = CommentForm(initial={"parent": reply_to or ""})
+    return await render_post_page(request, post, form, before=before, comment_page=comment_page)
 
 
 async def readable_post_or_404(request: HttpRequest, post_id: int, found: post_versions.Lookup) -> Post:
@@ -119,12 +127,9 @@ async def render_post_page(
     page_size = settings.BLOG_COMMENTS_PER_PAGE
     if comment_page is None:
         comment_page = await comment_pages.html_page(post, before=before, limit=page_size)
-    can_moderate = await request.user.ahas_perm("blog.delete_comment")
-    reader = None
-    if request.user.is_authenticated:
-        reader = comment_pages.Reader(
-            user=request.user, can_moderate=can_moderate, csrf_token=get_token(request), now=timezone.now()
-        )
+    reader = await comment_reader(request)
+    can_moderate = reader is not None and reader.can_moderate
+    replying_to, reply_gone = await comment_answered_by(post, form)
     context = {
         "post": post,
         "comment_page": comment_page,
@@ -134,11 +139,35 @@ async def render_post_page(
         "live": before is None,
         "form": form,
         "preview": preview,  # the form's body rendered (sanitised HTML), when it asked for a preview
+        "replying_to": replying_to,
+        # The form was to answer a comment that is not there: say so rather than post a top-level comment.
+        "reply_gone": MESSAGE_NO_SUCH_PARENT if reply_gone else None,
         "can_comment": request.user.is_authenticated and post.is_published,
         "can_publish": not post.is_published and await request.user.ahas_perm("blog.publish_post"),
         "can_moderate": can_moderate,
     }
     return TemplateResponse(request, "blog/post_detail.html", context, status=status)
+
+
+async def comment_reader(request: HttpRequest) -> comment_pages.Reader | None:
+    """Whom the comments are composed for (None: anonymous), and whether they may delete others'."""
+    if not request.user.is_authenticated:
+        return None
+    can_moderate = await request.user.ahas_perm("blog.delete_comment")
+    return comment_pages.Reader(
+        user=request.user, can_moderate=can_moderate, csrf_token=get_token(request), now=timezone.now()
+    )
+
+
+async def comment_answered_by(post: Post, form: CommentForm) -> tuple[Comment | None, bool]:
+    """The comment the form answers (its parent, as sent or as ?reply_to= set it), and whether
+    it was asked for but is not there (deleted since, or never on this post)."""
+    parent = form.data.get("parent") if form.is_bound else form.initial.get("parent")
+    parent = str(parent or "")
+    if not (parent.isascii() and parent.isdigit() and len(parent) < 19):
+        return None, bool(parent)
+    comment = await comment_selectors.comment_to_answer(post, int(parent))
+    return comment, comment is None
 
 
 @login_required

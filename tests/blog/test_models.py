@@ -84,6 +84,7 @@ def test_comment_json_shape(post, reader):
     assert comment.as_json() == {
         "id": comment.pk,
         "post": post.pk,
+        "parent": None,
         "author": "reader",
         "body": "<b>raw</b>",
         "html": "<p>&lt;b&gt;raw&lt;/b&gt;</p>",

@@ -215,7 +215,7 @@ def test_a_page_holds_only_the_comments_its_versions_name(post, reader):
     make_comment(post, reader, body="seen")
     loaded = async_to_sync(post_selectors.visible_post_with_versions)(reader, post.pk)
     make_comment(post, reader, body="after the post was read")
-    page = async_to_sync(comment_selectors.comments_before)(loaded, before=None, limit=50)
+    page = async_to_sync(comment_selectors.threads_before)(loaded, before=None, limit=50, replies_shown=3)
     assert [comment.body for comment in page.comments] == ["seen"]
     assert async_to_sync(comment_selectors.comment_count)(loaded) == 1
 

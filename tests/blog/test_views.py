@@ -100,9 +100,9 @@ def test_new_post_form_shows_errors(client, author):
 def test_comment_list_json_after_an_id(client, post, reader):
     first, second = make_comment(post, reader, body="one"), make_comment(post, reader, body="two")
     data = client.get(comments_url(post), {"after": first.pk}).json()
-    assert data == {"comments": [second.as_json()], "earlier": None, "last_id": second.pk}
+    assert data == {"comments": [second.as_json()], "earlier": None, "last_id": second.pk, "more_replies": {}}
     assert client.get(comments_url(post)).json()["last_id"] == second.pk
-    empty = {"comments": [], "earlier": None, "last_id": None}
+    empty = {"comments": [], "earlier": None, "last_id": None, "more_replies": {}}
     assert client.get(comments_url(post), {"after": second.pk}).json() == empty
 
 

@@ -51,6 +51,7 @@ async def test_logged_in_users_comment_reaches_every_reader_and_is_acked(sockets
         assert created["comment"] == {
             "id": comment.pk,
             "post": post.pk,
+            "parent": None,
             "author": "reader",
             "body": "Live!",
             "html": "<p>Live!</p>",
@@ -257,7 +258,12 @@ async def test_deleting_a_comment_tells_every_reader(sockets, post, reader):
     socket, _ = await sockets.connect(post.pk)
     await sync_to_async(comment_services.comment_delete)(comment=comment, actor=reader)
     change = await CommentChange.objects.aget()
-    assert await socket.receive_json_from() == {"type": "comment.deleted", "id": comment_id, "change": change.pk}
+    assert await socket.receive_json_from() == {
+        "type": "comment.deleted",
+        "id": comment_id,
+        "change": change.pk,
+        "placeholder": False,
+    }
 
 
 def _many_comments(post, author, count):

@@ -29,7 +29,7 @@ async def test_author_deletes_over_the_socket_and_every_reader_hears(sockets, po
     frames = [await author_socket.receive_json_from(), await author_socket.receive_json_from()]
     assert {"type": "comment.ack", "client_id": "d1", "id": comment.pk} in frames
     change = await CommentChange.objects.aget()
-    deleted = {"type": "comment.deleted", "id": comment.pk, "change": change.pk}
+    deleted = {"type": "comment.deleted", "id": comment.pk, "change": change.pk, "placeholder": False}
     assert deleted in frames
     assert await watcher.receive_json_from() == deleted
     assert not await Comment.objects.aexists()
@@ -132,7 +132,12 @@ async def test_a_reconnecting_reader_gets_the_edits_and_deletions_it_missed(sock
         edit.pk,
         "kept, edited",
     )
-    assert await socket.receive_json_from() == {"type": "comment.deleted", "id": removed_id, "change": deletion.pk}
+    assert await socket.receive_json_from() == {
+        "type": "comment.deleted",
+        "id": removed_id,
+        "change": deletion.pk,
+        "placeholder": False,
+    }
     assert await socket.receive_nothing()
 
     up_to_date, _ = await sockets.connect(post.pk, query=f"after={removed_id}&changes_after={deletion.pk}")

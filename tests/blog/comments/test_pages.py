@@ -134,7 +134,7 @@ def test_json_before_a_cursor_pages_back_to_the_first_comment(client, post, read
     assert [c["id"] for c in data["comments"]] == ids[:10]
     assert data["earlier"] is None
     data = client.get(comments_url(post), {"before": ids[0]}).json()
-    assert data == {"comments": [], "earlier": None, "last_id": None}
+    assert data == {"comments": [], "earlier": None, "last_id": None, "more_replies": {}}
 
 
 def test_json_after_keeps_its_meaning(client, post, reader):

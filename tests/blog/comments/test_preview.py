@@ -71,3 +71,11 @@ def test_previews_spend_none_of_the_write_budget(reader_client, post):
     for _ in range(3):
         assert reader_client.post(preview_url(post), {"body": "draft"}, **JSON).status_code == 200
     assert reader_client.post(f"/blog/posts/{post.pk}/comments/", {"body": "posted"}, **JSON).status_code == 201
+
+
+def test_a_preview_links_mentions_as_the_posted_comment_will(reader_client, post, author):
+    response = reader_client.post(preview_url(post), {"body": f"Thanks @{author.username} and @nobody"}, **JSON)
+    link = (
+        f'<a href="/blog/users/{author.username}/" class="mention" rel="nofollow ugc noopener">@{author.username}</a>'
+    )
+    assert response.json() == {"html": f"<p>Thanks {link} and @nobody</p>"}
