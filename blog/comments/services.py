@@ -142,13 +142,14 @@ def _comment_by_client_id(*, author: User, client_id: str, post: Post) -> Commen
     return earlier
 
 
-def comment_delete(*, comment: Comment, actor: User) -> None:
+def comment_delete(*, comment: Comment, actor: User) -> bool:
     """Delete a comment (its author, or anyone with blog.delete_comment) and tell readers.
 
     A comment with replies stays as a placeholder that holds them: its body, earlier bodies
     and author are erased. A placeholder whose last reply goes is removed with it.
     Deleting one's own comment spends the write budget (RateLimited past it);
     a moderator deleting someone else's comment does not.
+    Returns True when a placeholder stays.
     """
     if comment.is_placeholder:
         raise PermissionDenied(MESSAGE_ALREADY_DELETED)
@@ -165,8 +166,9 @@ def comment_delete(*, comment: Comment, actor: User) -> None:
             raise PermissionDenied(MESSAGE_ALREADY_DELETED)
         if locked.replies.exists():
             _leave_placeholder(locked)
-        else:
-            _remove(locked)
+            return True
+        _remove(locked)
+    return False
 
 
 def _leave_placeholder(comment: Comment) -> None:

@@ -148,11 +148,11 @@ async def comment_of_visible_post_or_404(request: HttpRequest, comment_id: int) 
 async def comment_delete(request: HttpRequest, comment_id: int) -> HttpResponse:
     comment = await comment_of_visible_post_or_404(request, comment_id)
     try:
-        await sync_to_async(comment_services.comment_delete)(comment=comment, actor=request.user)
+        placeholder = await sync_to_async(comment_services.comment_delete)(comment=comment, actor=request.user)
     except SERVICE_REFUSALS as error:
         return refused(request, failure_from(error))
     if wants_json(request):
-        return JsonResponse({"deleted": comment_id})
+        return JsonResponse({"deleted": comment_id, "placeholder": placeholder})
     messages.success(request, "Comment deleted.")
     return redirect(comment.post)
 

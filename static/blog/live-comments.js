@@ -7,9 +7,10 @@
  * plain form submission. Every send carries a client_id, so the server saves a
  * comment once however many of those paths it took.
  *
- * The page lists the newest comments; "Show earlier comments" puts older ones
- * above them in place. An older page of comments (?before=) is plain HTML with
- * links: the script leaves it alone.
+ * The page lists the newest threads, each with its first replies; "Show earlier
+ * comments" puts older ones above them in place, and "Show N more replies" the rest
+ * of a thread under it. Reply moves the form under the comment it answers. An older
+ * page of comments (?before=) is plain HTML with links: the script leaves it alone.
  *
  * Authors edit their comments in place (for the first five minutes), and
  * authors and moderators delete them, over the socket or HTTP the same way.
@@ -20,7 +21,8 @@
  *
  * The parts, in live/: page.js (shared elements and state), render.js (comments
  * on the page), socket.js (the connection), composer.js (the comment form),
- * editing.js (editing and deleting in place) and earlier.js (earlier comments).
+ * replying.js (the form answering a comment), editing.js (editing and deleting in
+ * place), earlier.js (earlier comments) and threads.js (the rest of a thread).
  * No part imports one that imports it back: render.js and socket.js depend on
  * page.js alone, and hear from the parts above them through the callbacks given
  * here. Deployed, they are loaded under their hashed names (asgi_blog/static_storage.py).
@@ -48,12 +50,14 @@ import {
 } from './live/composer.js';
 import { closeEditor, onListClick, onListKeydown, onListSubmit } from './live/editing.js';
 import { enableEarlierComments } from './live/earlier.js';
+import { commentGoing, enableReplies } from './live/replying.js';
+import { enableMoreReplies } from './live/threads.js';
 
 const frameHandlers = new Map([
   ['hello', onHello],
   ['comment.created', (frame) => renderComment(frame.comment)],
   ['comment.updated', (frame) => updateComment(frame.comment)],
-  ['comment.deleted', (frame) => removeComment(frame.id)],
+  ['comment.deleted', (frame) => removeComment(frame.id, frame.placeholder === true)],
   ['comment.ack', onCommentAck],
   ['error', onCommentError],
   ['resync', () => reloadComments()],
@@ -83,12 +87,18 @@ function start() {
   list.querySelectorAll('li[data-comment-id] a.comment-edit').forEach((link) => {
     scheduleEditLinkRemoval(link, link.closest('li.comment'));
   });
-  hookRender({ ownCommentArrived: (item) => settlePending(item, true), editorMustClose: closeEditor });
+  hookRender({
+    ownCommentArrived: (item) => settlePending(item, true),
+    editorMustClose: closeEditor,
+    commentGoing: commentGoing,
+  });
   list.addEventListener('click', onListClick);
   list.addEventListener('submit', onListSubmit);
   list.addEventListener('keydown', onListKeydown);
   if (state.form) state.form.addEventListener('submit', onSubmit);
   enableEarlierComments();
+  enableMoreReplies();
+  enableReplies();
   window.addEventListener('online', reconnectNow);
   openSocket(frameHandlers, onSocketClosed);
 }

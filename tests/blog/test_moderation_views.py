@@ -40,7 +40,7 @@ def test_author_deletes_their_comment_and_returns_to_the_post(reader_client, com
 def test_delete_as_json(reader_client, comment):
     comment_id = comment.pk
     response = reader_client.post(delete_url(comment), **JSON)
-    assert (response.status_code, response.json()) == (200, {"deleted": comment_id})
+    assert (response.status_code, response.json()) == (200, {"deleted": comment_id, "placeholder": False})
 
 
 def test_editor_deletes_anyones_comment(client, editor, comment):

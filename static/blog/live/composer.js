@@ -8,7 +8,6 @@ import {
   ACK_TIMEOUT_MS,
   ACKED_COMMENT_WAIT_MS,
   element,
-  list,
   newClientId,
   pending,
   seenIds,
@@ -16,6 +15,7 @@ import {
   viewer,
 } from './page.js';
 import { buildMeta, buildPendingBody, catchUp, renderComment, setViewer, updateCount } from './render.js';
+import { endReply, pendingContainer, replyParent } from './replying.js';
 import { sendFrame, socketOpen } from './socket.js';
 
 // ---- Posting a comment ----
@@ -41,12 +41,12 @@ export function onSubmit(event) {
 }
 
 function addPending(body) {
-  const item = { clientId: newClientId(), body: body, via: null, timer: null };
+  const item = { clientId: newClientId(), body: body, parent: replyParent(), via: null, timer: null };
   item.li = element('li', 'comment pending');
   item.li.dataset.clientId = item.clientId;
   item.li.setAttribute('aria-busy', 'true');
   item.li.append(buildMeta(viewer.user || 'You', element('span', 'comment-sending', 'Sending…')), buildPendingBody(body));
-  list.appendChild(item.li);
+  pendingContainer(item.parent).appendChild(item.li);
   pending.set(item.clientId, item);
   updateSending();
   updateCount();
@@ -55,7 +55,9 @@ function addPending(body) {
 
 function sendOverSocket(item) {
   item.via = 'socket';
-  sendFrame({ type: 'comment.create', body: item.body, client_id: item.clientId });
+  const frame = { type: 'comment.create', body: item.body, client_id: item.clientId };
+  if (item.parent) frame.parent = Number(item.parent);
+  sendFrame(frame);
   item.timer = setTimeout(() => sendOverHttp(item), ACK_TIMEOUT_MS);
 }
 
@@ -66,6 +68,7 @@ async function sendOverHttp(item) {
   const data = new FormData();
   data.append('body', item.body);
   data.append('client_id', item.clientId);
+  if (item.parent) data.append('parent', item.parent);
   let response;
   try {
     response = await fetch(state.form.action, {
@@ -127,6 +130,7 @@ function submitFormNormally(item) {
   if (!state.form) return;
   state.form.elements.body.value = item.body;
   state.form.elements.client_id.value = item.clientId;
+  state.form.elements.parent.value = item.parent;
   state.form.submit(); // does not fire the submit event, so this does not loop
 }
 
@@ -146,6 +150,7 @@ function clearTextIfUnchanged(item) {
   if (state.form && state.form.elements.body.value === item.body) {
     state.form.elements.body.value = '';
     hidePreview();
+    if (item.parent && item.parent === replyParent()) endReply(false);
   }
 }
 
@@ -221,6 +226,7 @@ export function endSession() {
   pending.forEach((item) => settlePending(item, false));
   setViewer(null, false);
   if (!state.form) return;
+  endReply(false);
   state.form.replaceWith(loginToComment());
   state.form = null;
 }

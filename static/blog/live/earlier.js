@@ -1,5 +1,5 @@
 /*
- * "Show earlier comments": the page lists only the newest comments, and the link before
+ * "Show earlier comments": the page lists only the newest threads, and the link before
  * the list leads to the older page (?before=) without this script. With it, a click
  * fetches the next older page as JSON and puts it at the top of the list in place: the
  * link stays where the reader clicked it, the first comment shown gets keyboard focus,
@@ -8,6 +8,7 @@
 
 import { commentsUrl, EARLIER_PAGE_SIZE, element, section, setBusy, state } from './page.js';
 import { showEarlierComments } from './render.js';
+import { addMoreRepliesLinks } from './threads.js';
 
 const FAILED = 'Earlier comments could not be loaded. Try again.';
 
@@ -66,6 +67,7 @@ async function fetchEarlier(cursor) {
 // (or, when it goes, the first of them takes its place, the list's margin the link's).
 function insertBelowLink(link, data) {
   const added = showEarlierComments(data.comments);
+  addMoreRepliesLinks(data.more_replies, data.comments);
   const hasMore = data.earlier !== null && data.earlier !== undefined && data.earlier !== '';
   state.earlierCursor = hasMore ? String(data.earlier) : '';
   section.dataset.earlierCursor = state.earlierCursor;

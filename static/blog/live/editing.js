@@ -14,7 +14,7 @@ import {
   element,
   setBusy,
 } from './page.js';
-import { bodyText, commentBody, refreshComment, removeComment, updateComment } from './render.js';
+import { bodyText, commentBody, holdsReplies, refreshComment, removeComment, updateComment } from './render.js';
 import { sendRequest, socketOpen, takeRequest } from './socket.js';
 
 // ---- Answers over HTTP ----
@@ -166,8 +166,9 @@ function onDeleteSubmit(event, deleteForm) {
     { type: 'comment.delete', id: id },
     {
       // comment.deleted follows for every reader; removing it now as well does
-      // not wait on a broadcast the server might lose.
-      answered: () => removeComment(id),
+      // not wait on a broadcast the server might lose. With replies shown, the
+      // server leaves a placeholder for them (the broadcast says so too).
+      answered: () => removeComment(id, holdsReplies(li)),
       failed: (failure) => deleteRefused(li, failure),
       overHttp: () => deleteOverHttp(li, deleteForm),
     },
@@ -183,8 +184,10 @@ async function deleteOverHttp(li, deleteForm) {
     return;
   }
   // 404: someone else deleted it first, which is what was asked for.
-  if ((answer.ok && answer.payload && answer.payload.deleted !== undefined) || answer.status === 404) {
-    removeComment(Number(li.dataset.commentId));
+  if (answer.ok && answer.payload && answer.payload.deleted !== undefined) {
+    removeComment(Number(li.dataset.commentId), answer.payload.placeholder === true);
+  } else if (answer.status === 404) {
+    removeComment(Number(li.dataset.commentId), holdsReplies(li));
   } else {
     deleteRefused(li, answer.payload || { message: 'The comment could not be deleted. Reload the page and try again.' });
   }

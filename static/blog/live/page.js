@@ -19,6 +19,7 @@ export const wsPath = data.wsPath;
 export const commentsUrl = data.commentsUrl;
 export const deleteUrlPattern = data.commentDeleteUrl;
 export const editUrlPattern = data.commentEditUrl;
+export const threadUrlPattern = data.commentThreadUrl;
 // The page's CSRF token and Edit/Delete controls belong to this user's session.
 export const pageUser = data.user || null;
 // "false" on an older page of comments (?before=): plain HTML with links, nothing live.
@@ -39,6 +40,9 @@ export const state = {
 };
 // Ids rendered or deleted: a comment can arrive twice (replay, resync, HTTP answer).
 export const seenIds = new Set();
+// Ids in the heading's total since the page loaded (shown or not: a reply to a comment
+// not on the page is counted without being shown).
+export const countedIds = new Set();
 // Ids deleted: a deletion can arrive twice too (the answer and the broadcast), and counts once.
 export const deletedIds = new Set();
 // client_id -> {clientId, body, li, via: 'socket'|'http', timer, ackedId}

@@ -1,10 +1,11 @@
 /*
  * Comments on the page: built with the same markup as templates/blog/_comment.html
  * (user text only through textContent, bodies only as the HTML the server
- * sanitised), kept in id order, fetched when the socket missed some, and given
- * the Edit and Delete controls the reader may use. The list
- * holds only a page of the post's comments (the newest, and any earlier ones the
- * reader asked for); the heading counts them all.
+ * sanitised), each reply in its parent's list of replies, kept in id order,
+ * fetched when the socket missed some, and given the Edit and Delete controls the
+ * reader may use. The list holds only a page of the post's comments (the newest
+ * threads, any earlier ones the reader asked for, and of each thread its first
+ * replies and those the reader opened); the heading counts them all.
  *
  * This part imports only page.js. The comment form and the inline editors hear of
  * comments shown or gone through the callbacks given to hookRender().
@@ -13,6 +14,7 @@
 import {
   commentsUrl,
   commentUrl,
+  countedIds,
   countedThrough,
   csrfToken,
   deletedIds,
@@ -37,6 +39,7 @@ const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', tim
 const hooks = {
   ownCommentArrived: (item) => {}, // the pending item this comment settles
   editorMustClose: (editor) => {}, // its comment went, changed under it, or is no longer the reader's
+  commentGoing: (li) => {}, // about to be removed or emptied (the reply form may be inside it)
 };
 
 export function hookRender(callbacks) {
@@ -87,6 +90,11 @@ function buildComment(comment) {
   const li = element('li', 'comment');
   li.id = 'comment-' + comment.id;
   li.dataset.commentId = String(comment.id);
+  li.dataset.parentId = comment.parent ? String(comment.parent) : '';
+  if (comment.deleted) {
+    makePlaceholder(li);
+    return li;
+  }
   li.dataset.author = comment.author;
   li.dataset.editableUntil = comment.editable_until;
   const link = element('a', 'comment-link');
@@ -96,10 +104,43 @@ function buildComment(comment) {
   link.appendChild(time);
   const meta = buildMeta(comment.author, link);
   meta.append(' ', element('span', 'comment-edited', '(edited)'));
-  li.append(meta, buildBody(comment));
+  li.append(meta, buildBody(comment), buildReplyLink(comment.id));
   markEdited(li, comment.edited);
   syncActions(li);
   return li;
+}
+
+// As the server writes it: the post page with the form set to answer this comment.
+function buildReplyLink(id) {
+  const link = element('a', 'comment-reply', 'Reply');
+  link.href = window.location.pathname + '?reply_to=' + id + '#comment-form';
+  return link;
+}
+
+// What a deleted comment with replies leaves: its place in the thread, not its text or author.
+function makePlaceholder(li) {
+  li.classList.add('comment-deleted');
+  li.dataset.author = '';
+  li.dataset.editableUntil = '';
+  const meta = element('p', 'comment-meta');
+  meta.appendChild(element('span', 'comment-placeholder', 'Comment deleted'));
+  li.querySelectorAll(':scope > :not(ol.comment-replies, a.replies-more)').forEach((node) => node.remove());
+  li.prepend(meta);
+}
+
+// Whether the page shows replies of this comment, or a link to them.
+export function holdsReplies(li) {
+  return li.querySelector(':scope > ol.comment-replies > li[data-comment-id], :scope > a.replies-more') !== null;
+}
+
+// The list a comment's replies go in, made when the first arrives (before any "more replies" link).
+export function repliesOf(li) {
+  let replies = li.querySelector(':scope > ol.comment-replies');
+  if (!replies) {
+    replies = element('ol', 'comment-replies');
+    li.insertBefore(replies, li.querySelector(':scope > a.replies-more'));
+  }
+  return replies;
 }
 
 function markEdited(li, edited) {
@@ -139,15 +180,30 @@ function buildDeleteForm(id, token) {
   return deleteForm;
 }
 
-// Comments stay in id order; pending ones stay below all of them.
-function insertInOrder(li, id) {
-  for (const other of list.children) {
-    if (other.classList.contains('pending') || Number(other.dataset.commentId) > id) {
-      list.insertBefore(li, other);
-      return;
+// Comments stay in id order, replies in their parent's list; pending ones stay below them.
+// Returns false for a reply whose parent is not on the page (it is not shown).
+function insertInOrder(li, comment) {
+  let container = list;
+  if (comment.parent) {
+    const parent = document.getElementById('comment-' + comment.parent);
+    if (!parent || !list.contains(parent)) return false;
+    container = repliesOf(parent);
+  }
+  for (const other of container.children) {
+    if (other.classList.contains('pending') || Number(other.dataset.commentId) > comment.id) {
+      container.insertBefore(li, other);
+      return true;
     }
   }
-  list.appendChild(li);
+  container.appendChild(li);
+  return true;
+}
+
+// The post's total counts each comment once, however often it arrives and whether it is shown.
+function count(comment) {
+  if (comment.deleted || countedIds.has(comment.id)) return; // placeholders are not in the total
+  if (comment.id > countedThrough) state.commentCount += 1;
+  countedIds.add(comment.id);
 }
 
 // The post's total, as the server writes it ("2,000 comments"); pending ones are not in it yet.
@@ -164,10 +220,10 @@ export function renderComment(comment, fromStream) {
   const own = comment.client_id && pending.get(comment.client_id);
   if (own) hooks.ownCommentArrived(own);
   if (seenIds.has(comment.id)) return;
-  seenIds.add(comment.id);
   // Older ones are in the page's total already (a resync can list one this page had not shown).
-  if (comment.id > countedThrough) state.commentCount += 1;
-  insertInOrder(buildComment(comment), comment.id);
+  count(comment);
+  // A reply to a comment not on the page is counted, not shown ("more replies" may show it later).
+  if (insertInOrder(buildComment(comment), comment)) seenIds.add(comment.id);
   updateCount();
 }
 
@@ -177,27 +233,39 @@ export function showEarlierComments(comments) {
   const added = [];
   comments.forEach((comment) => {
     if (seenIds.has(comment.id)) return;
-    seenIds.add(comment.id);
     const li = buildComment(comment);
-    insertInOrder(li, comment.id);
+    if (!insertInOrder(li, comment)) return;
+    seenIds.add(comment.id);
+    countedIds.add(comment.id);
     added.push(li);
   });
   updateCount();
   return added.sort((a, b) => Number(a.dataset.commentId) - Number(b.dataset.commentId));
 }
 
-export function removeComment(id) {
+// placeholder: the comment stays, emptied, to hold its replies.
+export function removeComment(id, placeholder) {
+  const li = document.getElementById('comment-' + id);
   // Counted: in the page's total, or added to it when it arrived. A deletion of a comment
-  // this page never counted (posted and deleted while it was away) changes nothing.
+  // this page never counted (posted and deleted while it was away) changes nothing, nor
+  // does the removal of a placeholder (the server's total leaves those out).
+  const wasPlaceholder = li !== null && li.classList.contains('comment-deleted');
   if (!deletedIds.has(id)) {
     deletedIds.add(id);
-    if (id <= countedThrough || seenIds.has(id)) state.commentCount -= 1;
+    if (!wasPlaceholder && (id <= countedThrough || countedIds.has(id))) state.commentCount -= 1;
   }
-  seenIds.add(id);
   const editor = editors.get(id);
   if (editor) hooks.editorMustClose(editor);
-  const li = document.getElementById('comment-' + id);
-  if (li) li.remove();
+  if (li) {
+    hooks.commentGoing(li);
+    if (placeholder) {
+      makePlaceholder(li);
+    } else {
+      li.remove();
+    }
+  }
+  // A placeholder can still be shown with its replies later; a removed comment never again.
+  if (!placeholder) seenIds.add(id);
   updateCount();
 }
 
@@ -205,6 +273,7 @@ export function updateComment(comment) {
   const li = document.getElementById('comment-' + comment.id);
   if (!li) return; // not rendered here (yet, or any more): nothing to keep in step
   const oldBody = commentBody(li);
+  if (!oldBody) return; // a placeholder: nothing left to change
   const body = buildBody(comment);
   body.hidden = oldBody.hidden; // an open editor keeps covering it
   oldBody.replaceWith(body);
@@ -285,6 +354,8 @@ export async function reloadComments() {
     const li = document.getElementById('comment-' + comment.id);
     if (!li) {
       renderComment(comment);
+    } else if (comment.deleted) {
+      if (!li.classList.contains('comment-deleted')) removeComment(comment.id, true);
     } else if ((comment.edited || '') > (li.dataset.edited || '')) {
       updateComment(comment);
     }
@@ -335,9 +406,10 @@ function syncActions(li) {
     if (actions) actions.remove();
     return;
   }
-  if (actions) return;
+  if (actions || li.classList.contains('comment-deleted')) return;
   const built = buildActions(li);
-  if (built) li.appendChild(built);
+  // Before the replies, as the server puts them.
+  if (built) li.insertBefore(built, li.querySelector(':scope > ol.comment-replies, :scope > a.replies-more'));
 }
 
 function editWindowLeft(li) {

@@ -164,6 +164,13 @@ def test_a_cached_page_never_shows_a_deleted_comments_text(
     assert "Words to forget" not in client.get(comments_url(post), **JSON).content.decode()
 
 
+def test_deleting_over_http_says_whether_a_placeholder_stays(reader_client, post, author, reader):
+    top = make_comment(post, reader)
+    make_reply(top, author)
+    response = reader_client.post(f"/blog/comments/{top.pk}/delete/", **JSON)
+    assert response.json() == {"deleted": top.pk, "placeholder": True}
+
+
 def test_a_placeholder_is_not_counted_and_cannot_be_deleted_or_edited_again(client, post, author, reader):
     top = make_comment(post, author)
     make_reply(top, reader)
@@ -213,7 +220,10 @@ def test_edits_and_deletions_work_on_replies(reader_client, post, author, reader
     answer = make_reply(top, reader, body="typo")
     response = reader_client.post(f"/blog/comments/{answer.pk}/edit/", {"body": "fixed"}, **JSON)
     assert response.json()["comment"]["body"] == "fixed" and response.json()["comment"]["parent"] == top.pk
-    assert reader_client.post(f"/blog/comments/{answer.pk}/delete/", **JSON).json() == {"deleted": answer.pk}
+    assert reader_client.post(f"/blog/comments/{answer.pk}/delete/", **JSON).json() == {
+        "deleted": answer.pk,
+        "placeholder": False,
+    }
     assert list(Comment.objects.values_list("pk", flat=True)) == [top.pk]
 
 
