@@ -7,7 +7,7 @@ import pytest
 from blog import events
 from blog.comments import services as comment_services
 from blog.models import Comment, Post
-from tests.factories import make_comment, make_user
+from tests.factories import make_comment, make_reply, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +62,35 @@ def test_admin_bulk_comment_delete_tells_readers_of_each(
             {"action": "delete_selected", "_selected_action": [c.pk for c in comments], "post": "yes"},
         )
     assert sorted(deleted) == sorted(c.pk for c in comments)
+
+
+def test_admin_deleting_a_comment_with_replies_leaves_a_placeholder(
+    client, staff_editor, post, reader, django_capture_on_commit_callbacks
+):
+    top = make_comment(post, reader, body="Asked")
+    answer = make_reply(top, staff_editor)
+    client.force_login(staff_editor)
+    confirm = client.get(f"/admin/blog/comment/{top.pk}/delete/")
+    assert confirm.status_code == 200 and "protected" not in confirm.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/admin/blog/comment/{top.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    top.refresh_from_db()
+    assert top.is_placeholder and top.body == "" and Comment.objects.filter(pk=answer.pk).exists()
+
+
+def test_admin_bulk_delete_of_a_thread_removes_it_whole(
+    client, staff_editor, post, reader, django_capture_on_commit_callbacks
+):
+    top = make_comment(post, reader)
+    answer = make_reply(top, reader)
+    client.force_login(staff_editor)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/admin/blog/comment/",
+            {"action": "delete_selected", "_selected_action": [top.pk, answer.pk], "post": "yes"},
+        )
+    assert not Comment.objects.exists()
 
 
 def test_comments_cannot_be_added_or_edited_in_the_admin(client, staff_editor, post, reader):

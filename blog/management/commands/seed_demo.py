@@ -55,8 +55,15 @@ class Command(BaseCommand):
             )
             if published:
                 # client_id makes a second run find these comments instead of adding more.
-                comment_post(post=post, author=writer, body=DEMO_COMMENTS[0], client_id=f"seed-{post.pk}")
-                comment_post(post=post, author=editor, body=DEMO_COMMENTS[1], client_id=f"seed-{post.pk}")
+                # The second answers the first: the demo shows a thread.
+                first = comment_post(post=post, author=writer, body=DEMO_COMMENTS[0], client_id=f"seed-{post.pk}")
+                comment_post(
+                    post=post,
+                    author=editor,
+                    body=DEMO_COMMENTS[1],
+                    client_id=f"seed-{post.pk}",
+                    parent_id=first.comment.pk,
+                )
 
         self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at /accounts/login/ as:"))
         self.stdout.write(f"  editor / {DEMO_PASSWORD}   (Editors group: publishes posts, moderates; staff)")
