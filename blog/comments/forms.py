@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.forms.utils import ErrorList
 
+from blog.comments.cursors import MAX_ID, BadCursor, whole_number
 from blog.comments.models import COMMENT_MAX_LENGTH
 
 
@@ -31,11 +32,14 @@ class CommentForm(forms.Form):
     parent = UncheckedTextField(required=False, widget=forms.HiddenInput)
 
     def parent_id(self) -> int | str | None:
-        """The parent as sent: None when absent, an int when it is one, else the text (which the service refuses)."""
+        """The parent as sent: None when absent, an id when it is one, else the text (which the service refuses)."""
         text = self.cleaned_data.get("parent") or ""
         if not text:
             return None
-        return int(text) if text.isascii() and text.isdigit() and len(text) < 20 else text
+        try:
+            return whole_number(text, lowest=1, highest=MAX_ID, message="")
+        except BadCursor:
+            return text
 
     def non_field_errors(self) -> ErrorList:
         # The page has no visible field for client_id, so its errors are shown with the form's own.

@@ -162,11 +162,10 @@ async def comment_reader(request: HttpRequest) -> comment_pages.Reader | None:
 async def comment_answered_by(post: Post, form: CommentForm) -> tuple[Comment | None, bool]:
     """The comment the form answers (its parent, as sent or as ?reply_to= set it), and whether
     it was asked for but is not there (deleted since, or never on this post)."""
-    parent = form.data.get("parent") if form.is_bound else form.initial.get("parent")
-    parent = str(parent or "")
-    if not (parent.isascii() and parent.isdigit() and len(parent) < 19):
+    parent = form.parent_id() if form.is_bound else form.initial.get("parent")
+    if not isinstance(parent, int):
         return None, bool(parent)
-    comment = await comment_selectors.comment_to_answer(post, int(parent))
+    comment = await comment_selectors.comment_to_answer(post, parent)
     return comment, comment is None
 
 

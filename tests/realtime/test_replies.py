@@ -85,3 +85,14 @@ async def test_a_resuming_reader_gets_the_replies_and_the_placeholder_it_missed(
     assert (created["comment"]["id"], created["comment"]["parent"]) == (answer.comment.pk, top.pk)
     assert {"type": "comment.deleted", "id": top.pk, "change": deletion.pk, "placeholder": True} in frames
     assert await socket.receive_nothing()
+
+
+async def test_a_reply_is_edited_over_the_socket_like_any_comment(sockets, post, author, reader):
+    top = await sync_to_async(make_comment)(post, author)
+    answer = await sync_to_async(make_reply)(top, reader, body="tpyo")
+    writer, _ = await sockets.connect(post.pk, user=reader)
+    watcher, _ = await sockets.connect(post.pk)
+    await writer.send_json_to({"type": "comment.edit", "id": answer.pk, "body": "typo", "client_id": "e1"})
+    updated = await watcher.receive_json_from()
+    assert updated["type"] == "comment.updated"
+    assert (updated["comment"]["body"], updated["comment"]["parent"]) == ("typo", top.pk)

@@ -36,10 +36,14 @@ export function replyParent() {
   return state.form && state.form.elements.parent ? state.form.elements.parent.value : '';
 }
 
-// Where a pending reply is shown until the server confirms it: under its parent, or in the list.
+// Where a pending reply is shown until the server confirms it: under its parent (beside it
+// when it is a reply to a reply, as the server will put it), or in the list.
 export function pendingContainer(parent) {
   const li = parent && document.getElementById('comment-' + parent);
-  return li ? repliesOf(li) : list;
+  if (!li) return list;
+  const enclosing = li.parentElement.closest('li.comment');
+  const deepest = enclosing !== null && enclosing.parentElement.closest('li.comment') !== null;
+  return deepest ? li.parentElement : repliesOf(li);
 }
 
 function onReplyClick(event) {
