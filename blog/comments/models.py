@@ -113,7 +113,8 @@ class Comment(models.Model):
     thread = models.ForeignKey(
         "self", on_delete=models.RESTRICT, null=True, blank=True, editable=False, related_name="thread_replies"
     )
-    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    # db_default too: a row written by plain SQL (an import, a script) is a top-level comment.
+    depth = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
     # Set when a comment with replies is deleted: its body and author are erased, its replies stay.
     deleted = models.DateTimeField(null=True, blank=True, editable=False)
     body = models.TextField(
