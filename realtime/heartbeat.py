@@ -149,9 +149,16 @@ class Heartbeat:
         await self.send(frame)
 
     def answered(self, token: str) -> bool:
-        """A pong: confirms what was sent up to its ping, and the pings before it. Unknown tokens are ignored."""
+        """A pong: confirms what was sent up to its ping, and the pings before it. Unknown tokens are ignored.
+
+        So is a pong read after its ping's deadline: a busy event loop can run the deadline's
+        timer late, and the pong read first must not undo the timeout it already missed.
+        """
+        now = time.monotonic()
         for index, ping in enumerate(self.unanswered):
             if ping.token == token:
+                if now - ping.sent_at >= self.limits.pong_timeout_seconds:
+                    return False
                 self.confirmed_bytes = max(self.confirmed_bytes, ping.sent_bytes)
                 del self.unanswered[: index + 1]
                 return True

@@ -186,3 +186,31 @@ async def test_pings_of_sockets_woken_together_fall_due_at_different_times():
     for beat in beats:
         beat.stop()
     assert max(due) - min(due) > 0.1 * limits.ping_seconds
+
+
+async def test_a_pong_read_after_its_deadline_does_not_confirm(monkeypatch):
+    """The deadline's timer may run late on a busy loop; a pong read before it is still too late."""
+    limits = HeartbeatLimits(ping_seconds=30, ping_bytes=1 << 20, pong_timeout_seconds=0.5, max_unread_bytes=1 << 20)
+    sent, closed = [], []
+
+    async def send(text: str) -> None:
+        sent.append(json.loads(text))
+
+    async def close(reason: str) -> None:
+        closed.append(reason)
+
+    clock = [1000.0]
+    monkeypatch.setattr("realtime.heartbeat.time.monotonic", lambda: clock[0])
+    beat = Heartbeat(send=send, close=close, limits=limits)
+    await beat.send(json.dumps({"type": "hello"}))
+    await beat.ping()
+    await beat.ping()
+    late, in_time = sent[1]["token"], sent[2]["token"]
+    clock[0] += 0.5
+    assert beat.answered(late) is False
+    assert beat.overdue(clock[0]), "still unanswered: the timer closes the socket"
+    # In time, the same answer confirms.
+    clock[0] -= 0.1
+    assert beat.answered(in_time) is True
+    assert not beat.unanswered
+    assert beat.unconfirmed_bytes == 0
