@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "channels",
     "axes",
+    "django_tasks_db",
     "blog",
     "realtime",
 ]
@@ -275,6 +276,20 @@ MAILERS = {
     )
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "asgi_blog <blog@localhost>")
+# DJANGO_EMAIL_FILE_PATH writes each message to a file in that folder instead (the end-to-end tests read them).
+if email_file_path := os.environ.get("DJANGO_EMAIL_FILE_PATH"):
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": email_file_path},
+        }
+    }
+
+# Email goes out through Django's task framework, never inside a request: tasks are rows in the
+# database (django-tasks-db), run by `manage.py db_worker` beside daphne (README, "Email").
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# The site's address in links that leave it (emails): no request to take it from there.
+BLOG_SITE_URL = os.environ.get("BLOG_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Login brute force (django-axes): after N failures in a row for one username from
 # one address, that pair is refused for M minutes, even with the right password.
@@ -347,6 +362,14 @@ BLOG_HANDSHAKE_LINE_SECONDS = env_number("BLOG_HANDSHAKE_LINE_SECONDS", "3.0", f
 BLOG_HANDSHAKE_DEADLINE_SECONDS = env_number(
     "BLOG_HANDSHAKE_DEADLINE_SECONDS", "4.0", float, "a number of seconds above 0"
 )
+
+# A notification still unread this long after it was made is emailed (to a verified address, for the
+# kinds its recipient chose); the ones made meanwhile go in the same message.
+BLOG_NOTIFICATION_EMAIL_DELAY_SECONDS = env_number(
+    "BLOG_NOTIFICATION_EMAIL_DELAY_SECONDS", "600", float, "a number of seconds above 0"
+)
+# /healthz fails when a task has waited longer than this for the worker (the worker is down or behind).
+BLOG_TASKS_MAX_WAIT_SECONDS = env_number("BLOG_TASKS_MAX_WAIT_SECONDS", "300", float, "a number of seconds above 0")
 
 LOGGING = {
     "version": 1,

@@ -17,6 +17,15 @@ from blog.comments.models import (
     validate_client_id,
     validate_comment_text,
 )
+from blog.notifications.models import (
+    Channel,
+    EmailDelivery,
+    Follow,
+    Notification,
+    NotificationKind,
+    NotificationPreferences,
+    NotificationQuerySet,
+)
 from blog.posts.models import Post, PostQuerySet
 
 __all__ = [
@@ -24,10 +33,17 @@ __all__ = [
     "COMMENT_EDIT_WINDOW",
     "COMMENT_MAX_LENGTH",
     "RESUME_LIMIT",
+    "Channel",
     "Comment",
     "CommentChange",
     "CommentQuerySet",
     "CommentRevision",
+    "EmailDelivery",
+    "Follow",
+    "Notification",
+    "NotificationKind",
+    "NotificationPreferences",
+    "NotificationQuerySet",
     "Post",
     "PostQuerySet",
     "User",

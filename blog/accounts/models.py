@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
+from django.db import models
 
 
 class User(AbstractUser):
     """The site's user: Django's own, kept swappable from the first migration."""
+
+    # The address whose verification link was followed. `email` is verified while the two are
+    # equal, so changing the address unverifies it without a flag to keep in step.
+    verified_email = models.EmailField(blank=True, editable=False)
+
+    @property
+    def has_verified_email(self) -> bool:
+        return bool(self.email) and self.email == self.verified_email
