@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from blog.comments import services as comment_services
-from blog.models import Comment, CommentRevision, Post, User
+from blog.models import Comment, CommentRevision, EmailDelivery, NotificationPreferences, Post, User
 from blog.posts import services as post_services
 
 # Django's own user admin. Deactivating a user or setting a password here ends
@@ -99,3 +99,34 @@ class CommentAdmin(admin.ModelAdmin):
         delete), so replies are neither deleted nor reasons to refuse: the page lists the comments only."""
         to_delete, model_count, perms_needed, _protected = super().get_deleted_objects(objs, request)
         return to_delete, model_count, perms_needed, []
+
+
+@admin.register(EmailDelivery)
+class EmailDeliveryAdmin(admin.ModelAdmin):
+    """Where to watch the email: what waits, what failed after its retries and why, and what was left
+    `sending` by a worker stopped mid-send (never sent again, as it may have left: see docs/deployment.md)."""
+
+    list_display = ["id", "recipient", "purpose", "status", "attempts", "created", "send_after", "sent", "last_error"]
+    list_filter = ["status", "purpose"]
+    list_select_related = ["recipient"]
+    search_fields = ["recipient__username", "address"]
+    date_hierarchy = "created"
+
+    # The worker is the only writer (blog/notifications/deliveries.py); the admin only shows.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: EmailDelivery | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: EmailDelivery | None = None) -> bool:
+        return False
+
+
+@admin.register(NotificationPreferences)
+class NotificationPreferencesAdmin(admin.ModelAdmin):
+    list_display = ["user", "reply", "mention", "comment"]
+    list_filter = ["reply", "mention", "comment"]
+    list_select_related = ["user"]
+    search_fields = ["user__username"]
+    raw_id_fields = ["user"]

@@ -9,7 +9,7 @@ from django.apps import apps as django_apps
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from blog.models import Comment, Post, User
+from blog.models import Comment, EmailDelivery, Notification, Post, User
 
 PASSWORD = "correct-horse-battery-staple"
 _sequence = itertools.count(1)
@@ -55,3 +55,24 @@ def make_reply(parent: Comment, author: User, body: str = "I agree.") -> Comment
         thread_id=parent.thread_id or parent.pk,
         depth=parent.depth + 1,
     )
+
+
+def make_notification(
+    recipient: User, comment: Comment, *, kind: str = "reply", delivery: EmailDelivery | None = None
+) -> Notification:
+    """A notification row as the notifying service leaves it (the email side's tests start from rows)."""
+    fields = {"post_id": comment.post_id, "actor": comment.author, "delivery": delivery}
+    return Notification.objects.create(recipient=recipient, kind=kind, comment=comment, **fields)
+
+
+def make_email_delivery(recipient: User, *, purpose: str = "notifications", **fields: object) -> EmailDelivery:
+    """A pending email, due now unless send_after says otherwise."""
+    fields.setdefault("send_after", timezone.now())
+    return EmailDelivery.objects.create(recipient=recipient, purpose=purpose, **fields)
+
+
+def make_verified_user(username: str | None = None, email: str | None = None, **fields: object) -> User:
+    user = make_user(username, **fields)
+    user.email = user.verified_email = email or f"{user.get_username()}@example.com"
+    user.save(update_fields=["email", "verified_email"])
+    return user
