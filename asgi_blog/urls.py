@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 from blog import views as blog_views
 from blog.accounts import views as account_views
 from blog.health import healthz
+from blog.notifications import preference_views as notification_preference_views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="blog:post_list", permanent=False)),
@@ -17,5 +18,15 @@ urlpatterns = [
     path("accounts/login/", account_views.LoginView.as_view(), name="login"),
     path("accounts/signup/", account_views.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path(
+        "notifications/preferences/",
+        notification_preference_views.notification_preferences,
+        name="notification_preferences",
+    ),
+    path(
+        "notifications/unsubscribe/<str:token>/",
+        notification_preference_views.notification_unsubscribe,
+        name="notification_unsubscribe",
+    ),
     path("admin/", admin.site.urls),
 ]
