@@ -17,6 +17,9 @@ urlpatterns = [
     # Our login view first, so it shadows its namesake in django.contrib.auth.urls.
     path("accounts/login/", account_views.LoginView.as_view(), name="login"),
     path("accounts/signup/", account_views.signup, name="signup"),
+    path("accounts/", account_views.account, name="account"),
+    path("accounts/email/resend/", account_views.email_verification_resend, name="email_verification_resend"),
+    path("accounts/email/verify/<str:token>/", account_views.email_verify, name="email_verify"),
     path("accounts/", include("django.contrib.auth.urls")),
     path(
         "notifications/preferences/",

@@ -1,4 +1,4 @@
-"""Signing up and logging in, each behind its per-address limit, and who am I."""
+"""Signing up and logging in, each behind its per-address limit, who am I, and the account page with its address."""
 
 from __future__ import annotations
 
@@ -9,18 +9,27 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import alogin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import AsyncPaginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from blog.accounts import limits as address_limits
 from blog.accounts import selectors as account_selectors
 from blog.accounts import services as account_services
-from blog.accounts.forms import LoginForm, SignupForm
+from blog.accounts.forms import EmailAddressForm, LoginForm, SignupForm
 from blog.cache_control import shared_when_anonymous
+
+MESSAGE_ADDRESS_REMOVED = "Your email address is removed."
+MESSAGE_ADDRESS_UNCHANGED = "That is your address already."
+MESSAGE_LINK_ON_ITS_WAY = "A link to verify {address} is on its way. Open it within three days."
+MESSAGE_ADDRESS_VERIFIED = "{address} is verified."
 
 # Comments on a profile page: enough to show what someone says, without a page per comment.
 PROFILE_COMMENTS_PER_PAGE = 20
@@ -67,10 +76,14 @@ async def signup(request: HttpRequest) -> HttpResponse:
             return address_limited_page(request, "registration/signup_limited.html", limited.retry_after)
         if await sync_to_async(form.is_valid)():
             user = await sync_to_async(account_services.user_signup)(
-                username=form.cleaned_data["username"], password=form.cleaned_data["password1"]
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+                email=form.cleaned_data["email"],
             )
             await alogin(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome, {user.get_username()}! You are logged in.")
+            if user.email:
+                messages.info(request, MESSAGE_LINK_ON_ITS_WAY.format(address=user.email))
             return redirect(settings.LOGIN_REDIRECT_URL)
         await address_limits.asignup_slot_release(signup_slot)  # no account was created
     return TemplateResponse(request, "registration/signup.html", {"form": form})
@@ -111,3 +124,58 @@ class LoginView(auth_views.LoginView):
 
     def address_limited(self, retry_after: int) -> HttpResponse:
         return address_limited_page(self.request, "registration/login_address_limited.html", retry_after)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+async def account(request: HttpRequest) -> HttpResponse:
+    """Who you are here, your address and its state, and the way to your password and notification preferences."""
+    user = await request.auser()
+    form = EmailAddressForm(request.POST or None, initial={"email": user.email})
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        if email == user.email:
+            messages.info(request, MESSAGE_ADDRESS_UNCHANGED)
+        else:
+            user = await sync_to_async(account_services.user_email_change)(user=user, email=email)
+            if not user.email:
+                messages.success(request, MESSAGE_ADDRESS_REMOVED)
+            elif not user.has_verified_email:
+                messages.success(request, MESSAGE_LINK_ON_ITS_WAY.format(address=user.email))
+        return redirect("account")
+    return TemplateResponse(request, "accounts/account.html", {"form": form, "account": user})
+
+
+@login_required
+@require_POST
+async def email_verification_resend(request: HttpRequest) -> HttpResponse:
+    user = await request.auser()
+    try:
+        await sync_to_async(account_services.user_email_verification_resend)(user=user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, MESSAGE_LINK_ON_ITS_WAY.format(address=user.email))
+    return redirect("account")
+
+
+# A GET changes the account here, unlike the unsubscribe link: verifying is what the link's owner
+# asked for, and a mail scanner that opens it proves only what the link already proves.
+@never_cache
+@require_GET
+async def email_verify(request: HttpRequest, token: str) -> HttpResponse:
+    """Follow a verification link, logged in or not: the signed token says whose address it is."""
+    try:
+        user = await sync_to_async(account_services.user_email_verify)(token=token)
+    except ValidationError as error:
+        context = {
+            "title": "That verification link does not work",
+            "message": error.messages[0],
+            "next_url": reverse("account"),
+            "next_label": "Your account",
+        }
+        return TemplateResponse(request, "bad_link.html", context, status=400)
+    messages.success(request, MESSAGE_ADDRESS_VERIFIED.format(address=user.email))
+    if (await request.auser()).is_authenticated:
+        return redirect("account")
+    return redirect(settings.LOGIN_URL)
