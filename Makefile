@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine:
-#   make run   - virtualenv, install, migrate, demo data, daphne on http://127.0.0.1:8000
+#   make run   - virtualenv, install, migrate, demo data, daphne on http://127.0.0.1:8000 and the task worker
 #   make test  - virtualenv, install, lint and the whole test suite
 PYTHON ?= python3
 VENV := .venv
@@ -24,12 +24,18 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# The task worker (email) and daphne on one recipe line, so one shell holds both: the worker in the
+# background, stopped by the trap when daphne stops (Ctrl-C reaches both). The worker runs with
+# --no-reload: the reloader's child would outlive a kill of its parent.
 run: $(VENV)/.runtime-installed
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo
 	@echo
 	@echo "asgi_blog is starting on http://$(HOST):$(PORT)/ (Ctrl-C stops it)."
 	@echo "Open it in two browsers: log in as one of the demo users above in one, stay anonymous in the other."
+	@echo "The task worker runs beside it: the email it sends is printed here."
+	DJANGO_DEBUG=1 $(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	DJANGO_DEBUG=1 $(BIN)/daphne -b $(HOST) -p $(PORT) $(DAPHNE_FLAGS) asgi_blog.asgi:application
 
 lint: $(VENV)/.dev-installed

@@ -33,7 +33,7 @@ def values(path: Path, key: str) -> list[str]:
     return [value for _, name, value in unit_settings(path) if name == key]
 
 
-SERVICES = [SYSTEMD / "asgi-blog@.service", SYSTEMD / "asgi-blog-cleanup.service"]
+SERVICES = [SYSTEMD / "asgi-blog@.service", SYSTEMD / "asgi-blog-cleanup.service", SYSTEMD / "asgi-blog-worker.service"]
 
 
 @pytest.mark.parametrize("unit", SERVICES, ids=lambda unit: unit.name)
@@ -81,3 +81,14 @@ def test_each_clean_up_command_exists_and_accepts_its_arguments(command):
     assert app is not None, f"no management command {name!r}"
     # Parsing checks the flags without running anything.
     load_command_class(app, name).create_parser("manage.py", name).parse_args(arguments)
+
+
+def test_the_worker_runs_db_worker_without_the_code_reloader():
+    """The reloader would watch the code and restart on its own; systemd restarts it instead."""
+    (command,) = values(SYSTEMD / "asgi-blog-worker.service", "ExecStart")
+    name, *arguments = shlex.split(command)[shlex.split(command).index("manage.py") + 1 :]
+    assert name == "db_worker"
+    assert "--no-reload" in arguments
+    assert values(SYSTEMD / "asgi-blog-worker.service", "Restart") == ["always"]
+    parsed = load_command_class(get_commands()[name], name).create_parser("manage.py", name).parse_args(arguments)
+    assert parsed.reload is False
