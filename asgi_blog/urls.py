@@ -8,12 +8,15 @@ from blog import views as blog_views
 from blog.accounts import views as account_views
 from blog.health import healthz
 from blog.notifications import preference_views as notification_preference_views
+from blog.notifications import views as notification_views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="blog:post_list", permanent=False)),
     path("favicon.ico", blog_views.favicon),
     path("healthz", healthz, name="healthz"),
     path("blog/", include("blog.urls")),
+    path("notifications/", notification_views.notification_list, name="notification_list"),
+    path("notifications/read/", notification_views.notification_read, name="notification_read"),
     # Our login view first, so it shadows its namesake in django.contrib.auth.urls.
     path("accounts/login/", account_views.LoginView.as_view(), name="login"),
     path("accounts/signup/", account_views.signup, name="signup"),

@@ -60,7 +60,16 @@ class UserSessionsChanged:
     reason: str
 
 
-type Event = CommentCreated | CommentUpdated | CommentDeleted | PostChanged | UserSessionsChanged
+@dataclass(frozen=True)
+class NotificationsChanged:
+    """A user's notifications changed: a new one (notification, as its JSON), or some read or withdrawn."""
+
+    user_id: int
+    unread: int
+    notification: dict[str, object] | None = None
+
+
+type Event = CommentCreated | CommentUpdated | CommentDeleted | PostChanged | UserSessionsChanged | NotificationsChanged
 type Handler = Callable[[Event], None]
 
 _handlers: list[Handler] = []

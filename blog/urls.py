@@ -4,6 +4,7 @@ from django.urls import path
 
 from blog.accounts import views as account_views
 from blog.comments import views as comment_views
+from blog.notifications import views as notification_views
 from blog.posts import views as post_views
 
 app_name = "blog"
@@ -14,6 +15,7 @@ urlpatterns = [
     path("drafts/", post_views.draft_list, name="draft_list"),
     path("posts/<int:post_id>/publish/", post_views.post_publish, name="post_publish"),
     path("posts/<int:post_id>/", post_views.post_detail, name="post_detail"),
+    path("posts/<int:post_id>/follow/", notification_views.post_follow, name="post_follow"),
     path("posts/<int:post_id>/comments/", comment_views.post_comments, name="post_comments"),
     path("posts/<int:post_id>/comments/preview/", comment_views.comment_preview, name="comment_preview"),
     path("comments/<int:comment_id>/replies/", comment_views.comment_thread, name="comment_thread"),

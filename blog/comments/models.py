@@ -163,6 +163,16 @@ class Comment(models.Model):
     def get_absolute_url(self) -> str:
         return f"{reverse('blog:post_detail', args=[self.post_id])}#comment-{self.pk}"
 
+    def permalink(self) -> str:
+        """A page that shows this comment however many came after it, scrolled to it.
+
+        The post page's newest threads may have moved on: a top-level comment is on the page of
+        threads up to it (?before=), a reply on its thread's page from it on (?after=).
+        """
+        if self.thread_id is None:
+            return f"{reverse('blog:post_detail', args=[self.post_id])}?before={self.pk + 1}#comment-{self.pk}"
+        return f"{reverse('blog:comment_thread', args=[self.thread_id])}?after={self.pk - 1}#comment-{self.pk}"
+
     def editable_until(self) -> datetime:
         return self.created + COMMENT_EDIT_WINDOW
 

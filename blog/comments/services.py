@@ -20,6 +20,7 @@ from django.utils import timezone
 from blog import events
 from blog.accounts.models import User
 from blog.comments.models import MAX_REPLY_DEPTH, RESUME_LIMIT, Comment, CommentChange, CommentRevision, rendered_bodies
+from blog.notifications import services as notification_services
 from blog.posts.models import Post
 from blog.rate_limit import write_budget_spend
 
@@ -62,8 +63,10 @@ def comment_post(
         earlier = _comment_by_client_id(author=author, client_id=comment.client_id, post=post)
         if earlier is not None:
             return CommentPosted(comment=earlier, created=False)
+    answered = None
     if parent_id is not None:
-        _attach_to_parent(comment, _reply_parent(post=post, parent_id=parent_id))
+        answered = _reply_parent(post=post, parent_id=parent_id)
+        _attach_to_parent(comment, answered)
 
     write_budget_spend(user_id=author.pk)
     try:
@@ -75,6 +78,7 @@ def comment_post(
                 _reply_parent(post=post, parent_id=comment.parent_id, lock=True)
             comment.save()
             events.publish_on_commit(events.CommentCreated(comment))
+            notification_services.comment_notify(comment, answered=answered)
     except IntegrityError:
         if comment.client_id is None:
             raise
@@ -173,6 +177,7 @@ def comment_delete(*, comment: Comment, actor: User) -> bool:
 
 def _leave_placeholder(comment: Comment) -> None:
     comment.revisions.all().delete()
+    notification_services.comment_notifications_withdraw(comment.pk)
     Comment.objects.filter(pk=comment.pk).update(
         deleted=timezone.now(), body="", body_html="", author=None, client_id=None, edited=None
     )
@@ -190,6 +195,7 @@ def _remove(comment: Comment) -> None:
         change = CommentChange.objects.create(
             post_id=comment.post_id, comment_id=comment.pk, kind=CommentChange.Kind.DELETED
         )
+        notification_services.comment_notifications_withdraw(comment.pk)
         comment.delete()
         events.publish_on_commit(events.CommentDeleted(change))
         comment = (
@@ -230,6 +236,7 @@ def comment_edit(*, comment: Comment, actor: User, body: str) -> Comment:
             post_id=comment.post_id, comment_id=comment.pk, kind=CommentChange.Kind.EDITED
         )
         events.publish_on_commit(events.CommentUpdated(comment, change))
+        notification_services.comment_edit_notify(comment)
     logger.info("comment edited id=%s post=%s author=%s", comment.pk, comment.post_id, actor.pk)
     return comment
 

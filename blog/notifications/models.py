@@ -144,7 +144,7 @@ class Notification(models.Model):
         """As the list's JSON and the live frame show it (actor loaded)."""
         return {
             "id": self.pk,
-            "kind": self.kind,
+            "kind": str(self.kind),
             "post": self.post_id,
             "comment": self.comment_id,
             "actor": self.actor.get_username() if self.actor is not None else None,

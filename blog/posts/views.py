@@ -25,6 +25,7 @@ from blog.comments.forms import CommentForm
 from blog.comments.models import Comment
 from blog.comments.services import MESSAGE_NO_SUCH_PARENT
 from blog.http import bad_request_page
+from blog.notifications import selectors as notification_selectors
 from blog.posts import selectors as post_selectors
 from blog.posts import services as post_services
 from blog.posts import versions as post_versions
@@ -145,6 +146,7 @@ async def render_post_page(
         "can_comment": request.user.is_authenticated and post.is_published,
         "can_publish": not post.is_published and await request.user.ahas_perm("blog.publish_post"),
         "can_moderate": can_moderate,
+        "following": await notification_selectors.is_following(request.user, post),
     }
     return TemplateResponse(request, "blog/post_detail.html", context, status=status)
 
