@@ -105,6 +105,15 @@ def user_sessions_changed(*, user_id: int, reason: str) -> None:
     _group_send({"type": "session.check", "group": user_group_name(user_id), "reason": reason})
 
 
+def notifications_changed(*, user_id: int, unread: int, notification: dict[str, object] | None) -> None:
+    """Tell every open page of the user: a new notification, or only their new unread count."""
+    if notification is not None:
+        frame = {"type": "notification", "notification": notification, "unread": unread}
+    else:
+        frame = {"type": "notifications.unread", "unread": unread}
+    _group_send({"type": "user.frame", "group": user_group_name(user_id), "frame": encode_frame(frame)})
+
+
 def post_changed(post_id: int, *, published: bool, deleted: bool) -> None:
     """Ask every socket of the post to re-check that its user may still see it."""
     event = {"type": "post.changed", "group": post_group_name(post_id), "post": post_id}
@@ -124,6 +133,8 @@ def send_event(event: events.Event) -> None:
             post_changed(post_id, published=published, deleted=deleted)
         case events.UserSessionsChanged(user_id=user_id, reason=reason):
             user_sessions_changed(user_id=user_id, reason=reason)
+        case events.NotificationsChanged(user_id=user_id, unread=unread, notification=notification):
+            notifications_changed(user_id=user_id, unread=unread, notification=notification)
 
 
 def _group_send(event: dict[str, object]) -> None:

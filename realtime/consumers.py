@@ -25,6 +25,7 @@ from blog.comments import selectors as comment_selectors
 from blog.comments import services as comment_services
 from blog.failures import SERVICE_REFUSALS, failure_from
 from blog.models import Comment, Post, User
+from blog.notifications import selectors as notification_selectors
 from blog.posts import selectors as post_selectors
 from blog.posts import versions as post_versions
 from realtime import broadcast
@@ -136,6 +137,7 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
         self.background: list[asyncio.Task] = []
         self.writes: list[asyncio.Task] = []
         self.can_moderate = False
+        self.unread: int | None = None
         try:
             self.post = await self.visible_post(handshake=self.scope.get(HANDSHAKE_SCOPE_KEY))
         except HandshakeTooLate:
@@ -170,6 +172,8 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
                     "user": self.user.get_username() if self.user.is_authenticated else None,
                     "can_comment": self.user.is_authenticated and self.post.is_published,
                     "can_moderate": self.can_moderate,
+                    # The bell's count (signed in only): notifications made since the page was rendered.
+                    **({"unread": self.unread} if self.user.is_authenticated else {}),
                 }
             )
             await self.send_json({"type": "presence", "readers": self.hub.presence.total(self.post.pk)})
@@ -214,14 +218,16 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
         of reading anything for a handshake no one waits for."""
         post_id = self.scope["url_route"]["kwargs"]["post_id"]
         if self.user.is_authenticated:
-            post, self.can_moderate = await on_database_thread(post_and_rights)(self.user, post_id, handshake)
+            post, self.can_moderate, self.unread = await on_database_thread(post_and_rights)(
+                self.user, post_id, handshake
+            )
             return post
         # A published post is the same for every anonymous reader: the copy the pages keep in the
         # cache (read or filled here) spares a crowd of them the database thread all sockets share.
         found, _ = await post_versions.cached_post_and(post_id, lambda post: None)
         if found.post is not None:
             return found.post
-        post, _ = await on_database_thread(post_and_rights)(self.user, post_id, handshake)
+        post, _, _ = await on_database_thread(post_and_rights)(self.user, post_id, handshake)
         await post_versions.remember(post, found)
         return post
 
@@ -271,6 +277,9 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
             self.run_in_background(self.session_check(event["reason"]))
         elif event["type"] == "post.changed":
             await self.post_changed(published=event["published"], deleted=event["deleted"])
+        elif event["type"] == "user.frame":
+            # The user's own news (a notification): not part of the post's ordered stream.
+            await self.send(text_data=event["frame"])
         elif self.held is not None:
             self.held.append(event)
         else:
@@ -510,10 +519,13 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
         return {"type": "error", "code": code, "message": message, "client_id": client_id, **extra}
 
 
-def post_and_rights(user: User, post_id: int, handshake: Handshake | None) -> tuple[Post | None, bool]:
-    """Sync, on the database thread: nothing for a handshake already too late, else the post's selector."""
+def post_and_rights(user: User, post_id: int, handshake: Handshake | None) -> tuple[Post | None, bool, int | None]:
+    """Sync, on the database thread: nothing for a handshake already too late, else the post's selector
+    and, for a signed-in user, their unread notifications (the bell's count as of now)."""
     check_in_time(handshake)
-    return post_selectors.post_and_moderation_for_socket(user, post_id)
+    post, can_moderate = post_selectors.post_and_moderation_for_socket(user, post_id)
+    unread = notification_selectors.unread_count(user) if post is not None and user.is_authenticated else None
+    return post, can_moderate, unread
 
 
 def post_as_session_user(

@@ -35,7 +35,7 @@ async def test_anonymous_reader_is_greeted_and_cannot_post(sockets, post):
 
 async def test_logged_in_users_comment_reaches_every_reader_and_is_acked(sockets, post, reader):
     writer, hello = await sockets.connect(post.pk, user=reader)
-    assert hello == {"type": "hello", "user": "reader", "can_comment": True, "can_moderate": False}
+    assert hello == {"type": "hello", "user": "reader", "can_comment": True, "can_moderate": False, "unread": 0}
     first_reader, _ = await sockets.connect(post.pk)
     second_reader, _ = await sockets.connect(post.pk)
 
@@ -201,7 +201,7 @@ async def test_draft_socket_is_refused_to_anonymous_readers_and_open_to_its_auth
     assert await socket.connect() == (True, None)
     assert await socket.communicator.receive_output() == {"type": "websocket.close", "code": 4404}
     _, hello = await sockets.connect(draft.pk, user=author)
-    assert hello == {"type": "hello", "user": "author", "can_comment": False, "can_moderate": False}
+    assert hello == {"type": "hello", "user": "author", "can_comment": False, "can_moderate": False, "unread": 0}
 
 
 async def test_unknown_post_is_refused(sockets, db):

@@ -51,8 +51,9 @@ async def test_an_anonymous_reader_without_a_session_cookie_costs_one_query_in_o
     assert set(hops.elsewhere) <= CACHE_CALLS
 
 
-async def test_a_logged_in_reader_costs_five_queries_in_two_hops_to_the_database_thread(sockets, post, reader, hops):
-    """Session row, user, the user's and their groups' permissions (read once for both checks), the post."""
+async def test_a_logged_in_reader_costs_six_queries_in_two_hops_to_the_database_thread(sockets, post, reader, hops):
+    """Session row, user, the user's and their groups' permissions (read once for both checks), the post,
+    and their unread notifications (the bell's count, in the same hop)."""
     await warm_hub(sockets, post)
     socket = await sockets.handshake(post.pk, user=reader)
     hops.reset()
@@ -69,6 +70,7 @@ async def test_a_logged_in_reader_costs_five_queries_in_two_hops_to_the_database
         "auth_permission",  # the user's own permissions
         "auth_permission",  # their groups'
         "blog_post",
+        "blog_notification",
     ]
     assert handshake_hops == ["read_session", "post_and_rights"]
     # The per-user socket cap's slot, in one call off the database thread.

@@ -1,0 +1,167 @@
+"""/ws/notifications/: a signed-in user's notifications on pages without a comment socket.
+
+The post page's comment socket already carries them (its user's group); every
+other page of a signed-in user opens this one for the bell. It is the comment
+socket's rules without a post: the same session (refused with 403 when there is
+none), re-checked when told and at its expiry; when the session ends there is
+nothing left to show, so it closes with 4401. It reads nothing from the client
+but pongs: the heartbeat bounds what an unread socket may hold here too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable
+
+from autobahn.exception import Disconnected
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from blog.models import User
+from blog.notifications import selectors as notification_selectors
+from realtime import broadcast
+from realtime.admission import HANDSHAKE_SCOPE_KEY, Handshake, HandshakeTooLate, check_in_time
+from realtime.caps import SocketSlot, socket_cap
+from realtime.consumers import (
+    CLOSE_TOO_MANY_SOCKETS,
+    MESSAGE_NOT_JSON,
+    MESSAGE_NOT_TEXT,
+    MESSAGE_UNKNOWN_TYPE,
+    client_address,
+)
+from realtime.database_thread import on_database_thread
+from realtime.heartbeat import CLOSE_TOO_SLOW, Heartbeat
+from realtime.hub import get_hub
+from realtime.session_gate import CLOSE_SESSION_ENDED, SessionGate
+
+logger = logging.getLogger(__name__)
+
+
+class NotificationConsumer(SessionGate, AsyncWebsocketConsumer):
+    # No channel of its own: the process's hub hands on the user group's events.
+    channel_layer_alias = None
+
+    async def connect(self) -> None:
+        self.user = self.scope["user"]
+        self.joined_user_id: int | None = None
+        self.background = []
+        if not self.user.is_authenticated:
+            logger.info("websocket refused reason=login-required path=%s", self.scope["path"])
+            await self.close()  # before accept: daphne answers the handshake with 403
+            return
+        self.session_key = self.scope["session"].session_key
+        self.slot = SocketSlot(socket_cap(self.user, client_address(self.scope)))
+        renew = self.slot.renew if self.slot.cap is not None else None
+        self.heartbeat = Heartbeat(send=self.send_unchecked, close=self.close_too_slow, tick=renew)
+        self.hub = get_hub()
+        try:
+            unread = await on_database_thread(unread_in_time)(self.user, self.scope.get(HANDSHAKE_SCOPE_KEY))
+        except HandshakeTooLate:
+            logger.info("websocket refused reason=handshake-too-late path=%s", self.scope["path"])
+            await self.close()
+            return
+        if not await self.slot.take():
+            logger.info("websocket refused reason=too-many-sockets user=%s", self.user.pk)
+            await self.accept()
+            await self.close(code=CLOSE_TOO_MANY_SOCKETS)
+            return
+        try:
+            # Joined before the count is sent: a notification made meanwhile comes after it, with its own count.
+            self.joined_user_id = self.user.pk
+            await self.hub.join_user(self.user.pk, self)
+            self.run_in_background(self.end_session_at_expiry(self.scope.get("session_expires_at")))
+            await self.accept()
+            self.heartbeat.start()
+            logger.info("websocket connected notifications user=%s", self.user.pk)
+            await self.send_json({"type": "hello", "user": self.user.get_username(), "unread": unread})
+        except BaseException:
+            await self.leave_user_group()
+            await self.slot.release()
+            raise
+
+    async def disconnect(self, code: int) -> None:
+        if not hasattr(self, "heartbeat"):
+            return  # refused before anything was taken
+        self.heartbeat.stop()
+        await self.slot.release()
+        await self.leave_user_group()
+        for task in self.background:
+            task.cancel()
+        logger.info("websocket disconnected notifications user=%s code=%s", self.user.pk, code)
+
+    async def leave_user_group(self) -> None:
+        if self.joined_user_id is not None:
+            await self.hub.leave_user(self.joined_user_id, self)
+            self.joined_user_id = None
+
+    def run_in_background(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self.background.append(task)
+        task.add_done_callback(self.background.remove)
+
+    async def deliver(self, event: dict) -> None:
+        if event["type"] == "session.check":
+            self.run_in_background(self.session_check(event["reason"]))
+        elif event["type"] == "user.frame":
+            await self.send(text_data=event["frame"])
+
+    async def end_session(self, reason: str) -> bool:
+        """The session ended: a socket with no post has nothing left to show anyone."""
+        if not self.user.is_authenticated:
+            return False
+        logger.info("websocket session ended notifications user=%s reason=%s", self.user.pk, reason)
+        await self.leave_user_group()
+        await self.send_json({"type": "session.ended"})
+        await self.close(code=CLOSE_SESSION_ENDED)
+        return False
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            frame = json.loads(text_data) if text_data is not None else None
+        except ValueError:
+            frame = None
+        if not isinstance(frame, dict):
+            await self.send_error("bad_request", MESSAGE_NOT_JSON)
+            return
+        if frame.get("type") != "pong":
+            await self.send_error("bad_request", MESSAGE_UNKNOWN_TYPE)
+            return
+        token = frame.get("token")
+        if not isinstance(token, str):
+            message = MESSAGE_NOT_TEXT.format(field="token")
+            await self.send_error("invalid", message, errors={"token": [message]})
+            return
+        self.heartbeat.answered(token)
+
+    # Sending: every frame passes the heartbeat, as on the comment socket.
+
+    async def send(self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False) -> None:
+        await self.heartbeat.send(text_data)
+
+    async def send_unchecked(self, text: str) -> None:
+        try:
+            await self.base_send({"type": "websocket.send", "text": text})
+        except Disconnected:
+            self.heartbeat.stop()  # the reader has gone; its disconnect is on its way
+
+    async def close(self, code: int | None = None, reason: str | None = None) -> None:
+        if hasattr(self, "heartbeat"):
+            self.heartbeat.stop()
+        await super().close(code=code, reason=reason)
+
+    async def close_too_slow(self, reason: str) -> None:
+        logger.info("websocket closed reason=too-slow notifications user=%s %s", self.user.pk, reason)
+        await self.close(code=CLOSE_TOO_SLOW)
+
+    async def send_json(self, frame: dict[str, object]) -> None:
+        await self.send(text_data=broadcast.encode_frame(frame))
+
+    async def send_error(self, code: str, message: str, **extra: object) -> None:
+        await self.send_json({"type": "error", "code": code, "message": message, **extra})
+
+
+def unread_in_time(user: User, handshake: Handshake | None) -> int:
+    """Sync, on the database thread: nothing for a handshake already too late, else the unread count."""
+    check_in_time(handshake)
+    return notification_selectors.unread_count(user)

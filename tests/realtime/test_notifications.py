@@ -1,0 +1,137 @@
+"""Notifications reach a user's open sockets: the comment socket of any post, and /ws/notifications/."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+
+from asgi_blog.asgi import application
+from blog.comments import services as comment_services
+from blog.notifications import services as notification_services
+from tests.factories import make_post
+from tests.realtime.conftest import ALLOWED_ORIGIN, Socket, logged_in_client
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PUSH_TIMEOUT = 1  # seconds: within a second of the commit
+
+
+async def notification_socket(sockets, session_key: str | None) -> Socket:
+    headers = [(b"host", b"localhost"), (b"origin", ALLOWED_ORIGIN)]
+    if session_key is not None:
+        headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={session_key}".encode()))
+    socket = Socket(WebsocketCommunicator(application, "/ws/notifications/", headers=headers))
+    sockets.open.append(socket)
+    return socket
+
+
+async def session_of(user) -> tuple[str, object]:
+    browser = await sync_to_async(logged_in_client)(user)
+    return browser.cookies[settings.SESSION_COOKIE_NAME].value, browser
+
+
+async def test_a_reply_reaches_the_comment_socket_of_another_post_with_the_count(sockets, author, reader, post):
+    elsewhere = await sync_to_async(make_post)(author, title="Elsewhere")
+    socket, hello = await sockets.connect(elsewhere.pk, user=author)
+    assert hello["unread"] == 0
+    posted = await sync_to_async(comment_services.comment_post)(post=post, author=reader, body="Hi @author")
+    frame = await socket.receive_json_from(timeout=PUSH_TIMEOUT)
+    assert frame["type"] == "notification"
+    assert frame["unread"] == 1
+    assert frame["notification"]["comment"] == posted.comment.pk
+    assert frame["notification"]["kind"] == "mention"  # named: stronger than following the post
+    assert frame["notification"]["actor"] == "reader"
+
+
+async def test_the_notification_socket_says_hello_with_the_count_then_pushes(sockets, author, reader, post):
+    await sync_to_async(comment_services.comment_post)(post=post, author=reader, body="Before the socket.")
+    session_key, _ = await session_of(author)
+    socket = await notification_socket(sockets, session_key)
+    connected, _ = await socket.connect()
+    assert connected
+    assert await socket.receive_json_from() == {"type": "hello", "user": "author", "unread": 1}
+    await sync_to_async(comment_services.comment_post)(post=post, author=reader, body="After it.")
+    frame = await socket.receive_json_from(timeout=PUSH_TIMEOUT)
+    assert (frame["type"], frame["unread"]) == ("notification", 2)
+
+
+async def test_other_readers_sockets_hear_nothing(sockets, author, reader, post):
+    onlooker_socket, _ = await sockets.connect(post.pk, user=reader)
+    await sync_to_async(comment_services.comment_post)(post=post, author=reader, body="Mine.")
+    frame = await onlooker_socket.receive_json_from()
+    assert frame["type"] == "comment.created"  # the post's stream, and no notification for its author
+    assert await onlooker_socket.receive_nothing(timeout=0.3)
+
+
+async def test_an_anonymous_handshake_is_refused(sockets):
+    socket = await notification_socket(sockets, session_key=None)
+    connected, code = await socket.connect()
+    assert not connected  # closed before accept: daphne answers 403
+
+
+async def test_marking_read_in_one_tab_updates_the_others(sockets, author, reader, post):
+    await sync_to_async(comment_services.comment_post)(post=post, author=reader, body="Read me.")
+    session_key, browser = await session_of(author)
+    tab = await notification_socket(sockets, session_key)
+    assert (await tab.connect())[0]
+    assert (await tab.receive_json_from())["unread"] == 1
+    response = await sync_to_async(browser.post)("/notifications/read/", HTTP_ACCEPT="application/json")
+    assert response.json() == {"unread": 0}
+    assert await tab.receive_json_from(timeout=PUSH_TIMEOUT) == {"type": "notifications.unread", "unread": 0}
+
+
+async def test_a_logout_elsewhere_ends_the_notification_socket(sockets, author):
+    session_key, browser = await session_of(author)
+    socket = await notification_socket(sockets, session_key)
+    assert (await socket.connect())[0]
+    await socket.receive_json_from()
+    await sync_to_async(browser.post)("/accounts/logout/")
+    assert await socket.receive_json_from(timeout=PUSH_TIMEOUT) == {"type": "session.ended"}
+    closed = await socket.communicator.receive_output(timeout=PUSH_TIMEOUT)
+    assert closed == {"type": "websocket.close", "code": 4401}
+
+
+async def test_after_the_session_ends_nothing_more_is_pushed(sockets, author, reader, post):
+    session_key, browser = await session_of(author)
+    socket, _ = await sockets.connect(post.pk, session_key=session_key)
+    await sync_to_async(browser.post)("/accounts/logout/")
+    assert await socket.receive_json_from(timeout=PUSH_TIMEOUT) == {"type": "session.ended"}
+    await sync_to_async(comment_services.comment_post)(post=post, author=reader, body="Not for an ended session.")
+    frame = await socket.receive_json_from()
+    assert frame["type"] == "comment.created"  # still an anonymous reader of the post
+    assert await socket.receive_nothing(timeout=0.3)
+
+
+async def test_the_notification_socket_takes_only_pongs(sockets, author):
+    session_key, _ = await session_of(author)
+    socket = await notification_socket(sockets, session_key)
+    assert (await socket.connect())[0]
+    await socket.receive_json_from()
+    await socket.send_json_to({"type": "comment.create", "body": "Not here."})
+    error = await socket.receive_json_from()
+    assert (error["type"], error["code"]) == ("error", "bad_request")
+    await socket.send_to(text_data="not json")
+    assert (await socket.receive_json_from())["code"] == "bad_request"
+
+
+async def test_a_withdrawn_notification_lowers_the_count_live(sockets, author, reader, post):
+    session_key, _ = await session_of(author)
+    socket = await notification_socket(sockets, session_key)
+    assert (await socket.connect())[0]
+    await socket.receive_json_from()
+    posted = await sync_to_async(comment_services.comment_post)(post=post, author=reader, body="Oops.")
+    assert (await socket.receive_json_from(timeout=PUSH_TIMEOUT))["unread"] == 1
+    await sync_to_async(comment_services.comment_delete)(comment=posted.comment, actor=reader)
+    assert await socket.receive_json_from(timeout=PUSH_TIMEOUT) == {"type": "notifications.unread", "unread": 0}
+
+
+async def test_an_unfollowed_post_sends_nothing(sockets, author, reader, post):
+    await sync_to_async(notification_services.post_follow)(user=author, post=post, following=False)
+    session_key, _ = await session_of(author)
+    socket = await notification_socket(sockets, session_key)
+    assert (await socket.connect())[0]
+    await socket.receive_json_from()
+    await sync_to_async(comment_services.comment_post)(post=post, author=reader, body="Unheard.")
+    assert await socket.receive_nothing(timeout=0.3)
