@@ -62,9 +62,17 @@ const frameHandlers = new Map([
   ['error', onCommentError],
   ['resync', () => reloadComments()],
   ['session.ended', () => endSession()],
+  // The user's own news, for the bell (bell.js): this socket carries it on a live post page.
+  ['notification', tellTheBell],
+  ['notifications.unread', tellTheBell],
 ]);
 
+function tellTheBell(frame) {
+  document.dispatchEvent(new CustomEvent('blog:notifications', { detail: frame }));
+}
+
 function onHello(frame) {
+  if ('unread' in frame) tellTheBell(frame);
   // A server older than can_moderate leaves the page's answer standing.
   setViewer(frame.user, 'can_moderate' in frame ? frame.can_moderate === true : viewer.canModerate);
   // The page was rendered for a signed-in user, but the socket's session is anonymous.
