@@ -174,3 +174,31 @@ async def test_the_health_check_stays_green_on_redis_while_readers_are_connected
             async with client.get(f"{first.base_url}/healthz") as response:
                 statuses.append((response.status, await response.json()))
     assert statuses == [(200, {"database": "ok", "channel_layer": "ok"})] * 3
+
+
+async def test_a_notification_reaches_the_users_socket_on_the_other_process(two_servers, server_env):
+    """Made by a comment saved through one process, pushed to the bell's socket on the other."""
+    first, second = two_servers
+    post_id = await first_published_post_id(first)
+    named = create_account(server_env, "named-reader")
+    writer = await logged_in_session(first, create_account(server_env, "naming-writer"))
+    reader = await logged_in_session(second, named)
+    try:
+        async with (
+            reader.ws_connect(second.ws_url("/ws/notifications/"), origin=second.origin) as bell,
+            writer.ws_connect(first.ws_url(f"/ws/posts/{post_id}/comments/"), origin=first.origin) as writer_ws,
+        ):
+            assert (await receive(bell))["unread"] == 0
+            await receive(writer_ws)
+            await writer_ws.send_json({"type": "comment.create", "body": f"What do you think, @{named}?"})
+            while (ack := await receive(writer_ws))["type"] != "comment.ack":
+                pass
+            notification = await receive(bell)
+        assert notification["type"] == "notification"
+        assert notification["unread"] == 1
+        assert notification["notification"]["kind"] == "mention"
+        assert notification["notification"]["comment"] == ack["id"]
+        assert notification["notification"]["actor"] == "naming-writer"
+    finally:
+        await writer.close()
+        await reader.close()
