@@ -27,6 +27,8 @@ MAX_MESSAGE_BYTES = 65536
 # the difference between about 7% and 3% of a core. Never --proxy-headers: daphne would take
 # the first X-Forwarded-For entry, which the client writes (asgi_blog/proxy.py reads proxies).
 DAPHNE_FLAGS = ["--websocket-max-message-size", str(MAX_MESSAGE_BYTES), "--ping-interval", "60"]
+# What /healthz adds about the task queue when no task is due (no email waiting for the worker).
+TASKS_OK = {"tasks": "ok", "oldest_task_waiting_seconds": None}
 
 
 def free_port() -> int:

@@ -13,6 +13,7 @@ import pytest
 
 from tests.e2e.conftest import first_published_post_id, receive
 from tests.e2e.nginx_site import SERVER_NAME, SITE_ORIGIN, Site, browser, log_in_through_nginx, running_site
+from tests.processes import TASKS_OK
 
 # The documented limits (deploy/nginx/asgi_blog.conf, docs/deployment.md).
 CONNECTIONS_PER_ADDRESS = 50
@@ -29,7 +30,7 @@ async def test_healthz_answers_on_plain_http_and_everything_else_is_sent_to_http
         # A probe by address: nginx names the site, or Django would refuse the host with 400.
         async with probe.get(f"http://127.0.0.1:{site.http_port}/healthz") as health:
             assert health.status == 200
-            assert await health.json() == {"database": "ok", "channel_layer": "ok"}
+            assert await health.json() == {"database": "ok", "channel_layer": "ok", **TASKS_OK}
         async with probe.get(f"http://127.0.0.1:{site.http_port}/blog/", allow_redirects=False) as page:
             assert page.status == 301
             assert page.headers["Location"] == "https://127.0.0.1/blog/"
