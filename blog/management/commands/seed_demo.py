@@ -71,7 +71,10 @@ class Command(BaseCommand):
         self.stdout.write(f"  reader / {DEMO_PASSWORD}   (comments)")
 
     def demo_user(self, username: str, *, is_staff: bool = False) -> User:
-        user, created = User.objects.get_or_create(username=username, defaults={"is_staff": is_staff})
+        # A verified address, so the demo shows notification email too (printed by the worker in debug).
+        address = f"{username}@example.com"
+        defaults = {"is_staff": is_staff, "email": address, "verified_email": address}
+        user, created = User.objects.get_or_create(username=username, defaults=defaults)
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
