@@ -61,12 +61,19 @@ class UserSessionsChanged:
 
 
 @dataclass(frozen=True)
-class NotificationsChanged:
-    """A user's notifications changed: a new one (notification, as its JSON), or some read or withdrawn."""
+class Notice:
+    """One user's notifications changed: a new one (notification, as its JSON), or some read or withdrawn."""
 
     user_id: int
     unread: int
     notification: dict[str, object] | None = None
+
+
+@dataclass(frozen=True)
+class NotificationsChanged:
+    """The notices of one change (a comment on a followed post may tell thousands), announced together."""
+
+    notices: tuple[Notice, ...]
 
 
 type Event = CommentCreated | CommentUpdated | CommentDeleted | PostChanged | UserSessionsChanged | NotificationsChanged

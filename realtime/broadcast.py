@@ -37,6 +37,11 @@ def user_group_name(user_id: int) -> str:
     return f"user.{user_id}.sockets"
 
 
+# Notifications for every user, in messages of up to NOTICES_PER_MESSAGE (about 300 bytes each).
+NOTICES_GROUP = "notifications"
+NOTICES_PER_MESSAGE = 200
+
+
 def encode_frame(frame: dict[str, object]) -> str:
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
@@ -105,13 +110,26 @@ def user_sessions_changed(*, user_id: int, reason: str) -> None:
     _group_send({"type": "session.check", "group": user_group_name(user_id), "reason": reason})
 
 
-def notifications_changed(*, user_id: int, unread: int, notification: dict[str, object] | None) -> None:
-    """Tell every open page of the user: a new notification, or only their new unread count."""
-    if notification is not None:
-        frame = {"type": "notification", "notification": notification, "unread": unread}
+def notice_frame(notice: events.Notice) -> str:
+    if notice.notification is not None:
+        frame = {"type": "notification", "notification": notice.notification, "unread": notice.unread}
     else:
-        frame = {"type": "notifications.unread", "unread": unread}
-    _group_send({"type": "user.frame", "group": user_group_name(user_id), "frame": encode_frame(frame)})
+        frame = {"type": "notifications.unread", "unread": notice.unread}
+    return encode_frame(frame)
+
+
+def notifications_changed(notices: tuple[events.Notice, ...]) -> None:
+    """Tell every open page of each user: a new notification, or only their new unread count.
+
+    A few messages to the one group every process's hub joins, not one per user: a comment on
+    a post thousands follow would otherwise queue thousands of sends ahead of the next comment
+    (the Outbox sends in order). Each hub hands each frame to its own sockets of that user.
+    """
+    frames = [[notice.user_id, notice_frame(notice)] for notice in notices]
+    for start in range(0, len(frames), NOTICES_PER_MESSAGE):
+        _group_send(
+            {"type": "user.frames", "group": NOTICES_GROUP, "frames": frames[start : start + NOTICES_PER_MESSAGE]}
+        )
 
 
 def post_changed(post_id: int, *, published: bool, deleted: bool) -> None:
@@ -133,8 +151,8 @@ def send_event(event: events.Event) -> None:
             post_changed(post_id, published=published, deleted=deleted)
         case events.UserSessionsChanged(user_id=user_id, reason=reason):
             user_sessions_changed(user_id=user_id, reason=reason)
-        case events.NotificationsChanged(user_id=user_id, unread=unread, notification=notification):
-            notifications_changed(user_id=user_id, unread=unread, notification=notification)
+        case events.NotificationsChanged(notices=notices):
+            notifications_changed(notices)
 
 
 def _group_send(event: dict[str, object]) -> None:

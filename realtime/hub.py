@@ -85,6 +85,19 @@ class Listener(Protocol):
     async def deliver(self, event: dict) -> None: ...
 
 
+class UserNotices:
+    """The hub's listener of the notifications group: each frame to this process's sockets of its user."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    async def deliver(self, event: dict) -> None:
+        for user_id, frame in event["frames"]:
+            group = broadcast.user_group_name(user_id)
+            if group in self.hub.listeners:
+                await self.hub.hand_on(group, {"type": "user.frame", "frame": frame})
+
+
 class Hub:
     def __init__(self, layer: BaseChannelLayer) -> None:
         self.layer = layer
@@ -99,6 +112,7 @@ class Hub:
             kind: defaultdict(RecentNumbers) for kind, _, _ in TRACKED
         }
         self.presence = Presence(self)
+        self.notices = UserNotices(self)
         self.backlog_reads = backlog.SharedBacklogReads()
         self.redis_watch = RedisRestartWatch(settings.REDIS_URL) if settings.REDIS_URL else None
         # Set when a group may be missing from the layer (an outage, a Redis restart).
@@ -120,6 +134,8 @@ class Hub:
                 self.handed_on[kind].pop(post_id, None)
 
     async def join_user(self, user_id: int, listener: Listener) -> None:
+        """Subscribe to the user's session events and notifications (which come for all users at once)."""
+        await self.join(broadcast.NOTICES_GROUP, self.notices)
         await self.join(broadcast.user_group_name(user_id), listener)
 
     async def leave_user(self, user_id: int, listener: Listener) -> None:

@@ -105,11 +105,8 @@ def _notify(comment: Comment, kinds: dict[int, str]) -> None:
         return
     Notification.objects.bulk_create(made)
     unread = _unread_counts(n.recipient_id for n in made)
-    for notification in made:
-        user_id = notification.recipient_id
-        events.publish_on_commit(
-            events.NotificationsChanged(user_id=user_id, unread=unread[user_id], notification=notification.as_json())
-        )
+    notices = [events.Notice(n.recipient_id, unread[n.recipient_id], n.as_json()) for n in made]
+    events.publish_on_commit(events.NotificationsChanged(tuple(notices)))
     logger.info("notifications made comment=%s count=%s", comment.pk, len(made))
 
 
@@ -156,8 +153,9 @@ def comment_notifications_withdraw(comment_id: int) -> None:
     notifications = Notification.objects.filter(comment_id=comment_id)
     had_unread = set(notifications.unread().values_list("recipient_id", flat=True))
     notifications.delete()
-    for user_id, unread in _unread_counts(had_unread).items():
-        events.publish_on_commit(events.NotificationsChanged(user_id=user_id, unread=unread))
+    if had_unread:
+        notices = tuple(events.Notice(user_id, unread) for user_id, unread in _unread_counts(had_unread).items())
+        events.publish_on_commit(events.NotificationsChanged(notices))
 
 
 def notifications_mark_read(*, user: User, notification_id: int | None = None) -> int:
@@ -174,7 +172,7 @@ def notifications_mark_read(*, user: User, notification_id: int | None = None) -
     with transaction.atomic():
         mine.unread().update(read=timezone.now())
         unread = _unread_counts([user.pk])[user.pk]
-        events.publish_on_commit(events.NotificationsChanged(user_id=user.pk, unread=unread))
+        events.publish_on_commit(events.NotificationsChanged((events.Notice(user.pk, unread),)))
     return unread
 
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 
 from asgi_blog.asgi import application
+from blog import events
 from blog.comments import services as comment_services
+from blog.models import Notification
 from blog.notifications import services as notification_services
-from tests.factories import make_post
+from realtime import broadcast
+from tests.factories import make_post, make_user
 from tests.realtime.conftest import ALLOWED_ORIGIN, Socket, logged_in_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -135,3 +140,32 @@ async def test_an_unfollowed_post_sends_nothing(sockets, author, reader, post):
     await socket.receive_json_from()
     await sync_to_async(comment_services.comment_post)(post=post, author=reader, body="Unheard.")
     assert await socket.receive_nothing(timeout=0.3)
+
+
+def test_the_notices_of_one_change_go_out_in_a_few_messages_not_one_per_user(monkeypatch):
+    """A comment on a post thousands follow must not queue thousands of sends before the next comment."""
+    sent = []
+    monkeypatch.setattr(broadcast, "_group_send", sent.append)
+    notices = tuple(events.Notice(user_id, 1, {"id": user_id}) for user_id in range(1, 451))
+    broadcast.send_event(events.NotificationsChanged(notices))
+    assert [len(message["frames"]) for message in sent] == [200, 200, 50]
+    assert {message["group"] for message in sent} == {broadcast.NOTICES_GROUP}
+    user_id, frame = sent[2]["frames"][-1]
+    assert user_id == 450
+    assert json.loads(frame) == {"type": "notification", "notification": {"id": 450}, "unread": 1}
+
+
+async def test_each_user_gets_only_their_own_frame_from_a_shared_message(sockets, author, reader, post):
+    """Two followers, one comment: one message to the processes, and each socket its own notice."""
+    follower = await sync_to_async(make_user)("follower")
+    await sync_to_async(notification_services.post_follow)(user=follower, post=post, following=True)
+    author_socket, _ = await sockets.connect(post.pk, user=author)
+    follower_socket, _ = await sockets.connect(post.pk, user=follower)
+    await sync_to_async(comment_services.comment_post)(post=post, author=reader, body="To both of you.")
+    for user, socket in ((author, author_socket), (follower, follower_socket)):
+        own = await Notification.objects.aget(recipient=user)
+        frames = [await socket.receive_json_from(timeout=PUSH_TIMEOUT) for _ in range(2)]
+        assert sorted(frame["type"] for frame in frames) == ["comment.created", "notification"]
+        [notice] = [frame for frame in frames if frame["type"] == "notification"]
+        assert notice["notification"]["id"] == own.pk
+        assert await socket.receive_nothing(timeout=0.3)  # and not the other user's

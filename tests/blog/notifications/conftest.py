@@ -6,13 +6,13 @@ from blog import events
 
 
 @pytest.fixture
-def told(monkeypatch) -> list[events.NotificationsChanged]:
-    """The NotificationsChanged events published (after commit), in order; other events are not kept."""
-    heard: list[events.NotificationsChanged] = []
+def told(monkeypatch) -> list[events.Notice]:
+    """The notices of the NotificationsChanged events published (after commit), in order."""
+    heard: list[events.Notice] = []
 
     def record(event: events.Event) -> None:
         if isinstance(event, events.NotificationsChanged):
-            heard.append(event)
+            heard.extend(event.notices)
 
     monkeypatch.setattr(events, "_handlers", [record])
     return heard
