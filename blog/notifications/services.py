@@ -36,6 +36,9 @@ from blog.posts.models import Post
 
 logger = logging.getLogger(__name__)
 
+# A user without preferences saved hears of each kind this way.
+DEFAULT_CHANNELS = {kind: NotificationPreferences._meta.get_field(kind).default for kind in NotificationKind.values}
+
 MESSAGE_LOGIN_TO_FOLLOW = "Log in to follow a post."
 MESSAGE_CANNOT_FOLLOW = "Only published posts can be followed."
 MESSAGE_NO_SUCH_NOTIFICATION = "There is no such notification."
@@ -88,18 +91,26 @@ def _notify(comment: Comment, kinds: dict[int, str]) -> None:
     kinds.pop(comment.author_id, None)
     if not kinds:
         return
-    recipients = User.objects.filter(pk__in=kinds, is_active=True).in_bulk()
-    preferences = NotificationPreferences.objects.filter(user_id__in=recipients).in_bulk(field_name="user_id")
+    # Rows as tuples, not models: a post thousands follow makes thousands of these in the
+    # comment's transaction, and model instances would cost more than the insert itself.
+    recipients = User.objects.filter(pk__in=kinds, is_active=True).values_list("id", "email", "verified_email")
+    preferences = {
+        user_id: dict(zip(NotificationKind.values, channels, strict=True))
+        for user_id, *channels in NotificationPreferences.objects.filter(user_id__in=kinds).values_list(
+            "user_id", *NotificationKind.values
+        )
+    }
     made = []
-    for user_id, user in recipients.items():
-        channel = preferences.get(user_id, NotificationPreferences()).channel(kinds[user_id])
+    for user_id, email, verified_email in recipients:
+        kind = kinds[user_id]
+        channel = preferences.get(user_id, DEFAULT_CHANNELS)[kind]
         if channel == Channel.OFF:
             continue
         notification = Notification(
-            recipient=user, kind=kinds[user_id], post_id=comment.post_id, comment=comment, actor=comment.author
+            recipient_id=user_id, kind=kind, post_id=comment.post_id, comment_id=comment.pk, actor=comment.author
         )
-        if channel == Channel.EMAIL and user.has_verified_email:
-            notification.delivery = _pending_digest(user)
+        if channel == Channel.EMAIL and email and email == verified_email:
+            notification.delivery = _pending_digest(user_id)
         made.append(notification)
     if not made:
         return
@@ -110,10 +121,10 @@ def _notify(comment: Comment, kinds: dict[int, str]) -> None:
     logger.info("notifications made comment=%s count=%s", comment.pk, len(made))
 
 
-def _pending_digest(user: User) -> EmailDelivery:
+def _pending_digest(user_id: int) -> EmailDelivery:
     """The recipient's notifications email still waiting to go, or a new one (its task enqueued on commit)."""
     pending = EmailDelivery.objects.select_for_update().filter(
-        recipient=user, purpose=EmailDelivery.Purpose.NOTIFICATIONS, status=EmailDelivery.Status.PENDING
+        recipient_id=user_id, purpose=EmailDelivery.Purpose.NOTIFICATIONS, status=EmailDelivery.Status.PENDING
     )
     delivery = pending.first()
     if delivery is not None:
@@ -122,7 +133,7 @@ def _pending_digest(user: User) -> EmailDelivery:
     try:
         with transaction.atomic():
             delivery = EmailDelivery.objects.create(
-                recipient=user, purpose=EmailDelivery.Purpose.NOTIFICATIONS, send_after=send_after
+                recipient_id=user_id, purpose=EmailDelivery.Purpose.NOTIFICATIONS, send_after=send_after
             )
     except IntegrityError:
         # Another comment made it meanwhile (one pending per person): join that one.
