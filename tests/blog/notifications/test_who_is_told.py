@@ -20,7 +20,9 @@ def post_comment(post: Post, author, body: str = "A comment.", parent: Comment |
 
 
 def kinds_for(comment: Comment) -> dict[str, str]:
-    return {n.recipient.username: n.kind for n in Notification.objects.filter(comment=comment).select_related("recipient")}
+    return {
+        n.recipient.username: n.kind for n in Notification.objects.filter(comment=comment).select_related("recipient")
+    }
 
 
 def test_a_reply_tells_the_author_of_the_comment_it_answers(post, author, reader):
