@@ -60,7 +60,7 @@ def notifications_message(*, user: User, notifications: list[Notification]) -> E
         {
             "what": what_happened(notification),
             "excerpt": excerpt(notification.comment.body),
-            "url": absolute_url(notification.comment.get_absolute_url()),
+            "url": absolute_url(notification.comment.permalink()),
         }
         for notification in notifications
     ]

@@ -45,7 +45,8 @@ def test_an_email_about_one_reply_names_who_replied_where_and_links_to_the_comme
     assert "author replied to your comment on “A published post”" in message.body
     # The excerpt on one line, the link absolute: a mail client has no page to resolve it against.
     assert '"Thanks for asking, here is the answer."' in message.body
-    assert f"{SITE}/blog/posts/{post.pk}/#comment-{comment.pk}" in message.body
+    # The page that shows it however many comments came after (Comment.permalink).
+    assert f"{SITE}/blog/posts/{post.pk}/?before={comment.pk + 1}#comment-{comment.pk}" in message.body
     assert f"{SITE}/notifications/preferences/" in message.body
 
 

@@ -136,3 +136,24 @@ def test_every_page_of_a_signed_in_user_shows_the_bell_with_the_unread_count(aut
 
 def test_anonymous_pages_have_no_bell(client, post):
     assert 'id="notification-bell"' not in client.get(f"/blog/posts/{post.pk}/").content.decode()
+
+
+def test_the_link_to_a_comment_shows_it_however_many_came_after(client, settings, reader, post):
+    """The post page shows only the newest threads and each thread's first replies."""
+    settings.BLOG_COMMENT_RATE_LIMIT = None
+    settings.BLOG_COMMENTS_PER_PAGE = 2
+    settings.BLOG_REPLIES_SHOWN = 1
+    old = comment_services.comment_post(post=post, author=reader, body="An old one.").comment
+    replies = [
+        comment_services.comment_post(post=post, author=reader, body=f"Reply {n}.", parent_id=old.pk).comment
+        for n in range(3)
+    ]
+    for n in range(3):
+        comment_by(reader, post, f"Newer {n}.")
+    newest_page = client.get(post.get_absolute_url()).content.decode()
+    for comment in (old, replies[-1]):
+        assert f'id="comment-{comment.pk}"' not in newest_page
+        path, anchor = comment.permalink().split("#")
+        page = client.get(path)
+        assert page.status_code == 200
+        assert f'id="{anchor}"' in page.content.decode()
