@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.core.management import call_command
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from blog.comments import services as comment_services
-from blog.models import Comment, Follow, Notification, NotificationPreferences, Post
+from blog.models import Comment, EmailDelivery, Follow, Notification, NotificationPreferences, Post
 from blog.notifications import selectors as notification_selectors
 from blog.notifications import services as notification_services
 from tests.factories import make_post, make_user
@@ -178,3 +182,24 @@ def test_a_verified_address_gathers_notifications_in_one_pending_email_queued_on
     [queued] = DBTaskResult.objects.all()
     assert queued.args_kwargs["args"] == [delivery_id]
     assert queued.task_path == "blog.notifications.tasks.send_email_delivery"
+
+
+def test_from_comment_to_email_through_the_real_worker(post, author, reader, mailoutbox, settings):
+    """The comment queues the email; `manage.py db_worker --batch` (the worker's own loop) sends it once."""
+    author.email = author.verified_email = "author@example.com"
+    author.save()
+    NotificationPreferences.objects.create(user=author, comment="email")
+    post_comment(post, reader, "Worth an email.")
+    post_comment(post, reader, "And one more in the same email.")
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+    assert mailoutbox == []  # not due yet: still unread within the delay
+    # The delay passes.
+    later = timezone.now() - timedelta(seconds=1)
+    EmailDelivery.objects.update(send_after=later)
+    DBTaskResult.objects.update(run_after=later)
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+    [message] = mailoutbox
+    assert message.to == ["author@example.com"]
+    assert "Worth an email." in message.body and "And one more in the same email." in message.body
+    assert EmailDelivery.objects.get().status == "sent"
