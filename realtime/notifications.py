@@ -26,8 +26,8 @@ from realtime.caps import SocketSlot, socket_cap
 from realtime.consumers import (
     CLOSE_TOO_MANY_SOCKETS,
     MESSAGE_NOT_JSON,
-    MESSAGE_NOT_TEXT,
     MESSAGE_UNKNOWN_TYPE,
+    CommentConsumer,
     client_address,
 )
 from realtime.database_thread import on_database_thread
@@ -127,12 +127,10 @@ class NotificationConsumer(SessionGate, AsyncWebsocketConsumer):
         if frame.get("type") != "pong":
             await self.send_error("bad_request", MESSAGE_UNKNOWN_TYPE)
             return
-        token = frame.get("token")
-        if not isinstance(token, str):
-            message = MESSAGE_NOT_TEXT.format(field="token")
-            await self.send_error("invalid", message, errors={"token": [message]})
-            return
-        self.heartbeat.answered(token)
+        await self.on_pong(frame)
+
+    # The comment socket's answer to a pong, token checks included.
+    on_pong = CommentConsumer.on_pong
 
     # Sending: every frame passes the heartbeat, as on the comment socket.
 

@@ -169,3 +169,24 @@ async def test_each_user_gets_only_their_own_frame_from_a_shared_message(sockets
         [notice] = [frame for frame in frames if frame["type"] == "notification"]
         assert notice["notification"]["id"] == own.pk
         assert await socket.receive_nothing(timeout=0.3)  # and not the other user's
+
+
+async def test_the_notification_socket_answers_a_pong_without_a_text_token_with_invalid(sockets, author):
+    session_key, _ = await session_of(author)
+    socket = await notification_socket(sockets, session_key)
+    assert (await socket.connect())[0]
+    await socket.receive_json_from()
+    await socket.send_json_to({"type": "pong", "token": 7})
+    error = await socket.receive_json_from()
+    assert (error["type"], error["code"], list(error["errors"])) == ("error", "invalid", ["token"])
+
+
+async def test_a_notification_socket_that_never_answers_pings_is_closed_as_too_slow(sockets, author, settings):
+    settings.BLOG_SOCKET_PING_SECONDS = 0.1
+    settings.BLOG_SOCKET_PONG_TIMEOUT_SECONDS = 0.3
+    session_key, _ = await session_of(author)
+    socket = await notification_socket(sockets, session_key)
+    assert (await socket.connect())[0]
+    assert (await socket.receive_json_from())["type"] == "hello"
+    assert (await socket.receive_json_from(timeout=2))["type"] == "ping"
+    assert await socket.communicator.receive_output(timeout=2) == {"type": "websocket.close", "code": 4408}
