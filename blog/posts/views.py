@@ -146,8 +146,11 @@ async def render_post_page(
         "can_comment": request.user.is_authenticated and post.is_published,
         "can_publish": not post.is_published and await request.user.ahas_perm("blog.publish_post"),
         "can_moderate": can_moderate,
-        "following": await notification_selectors.is_following(request.user, post),
     }
+    if request.user.is_authenticated:
+        # The follow button and the bell's count in one query; the view's value wins over the context processor's.
+        state = await notification_selectors.reader_of_post(request.user, post)
+        context |= {"following": state.following, "unread_notifications": state.unread}
     return TemplateResponse(request, "blog/post_detail.html", context, status=status)
 
 

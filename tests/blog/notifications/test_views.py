@@ -157,3 +157,12 @@ def test_the_link_to_a_comment_shows_it_however_many_came_after(client, settings
         page = client.get(path)
         assert page.status_code == 200
         assert f'id="{anchor}"' in page.content.decode()
+
+
+def test_an_author_follows_their_own_post_until_they_unfollow(author_browser, author, reader, post):
+    assert "Following · Unfollow" in author_browser.get(post.get_absolute_url()).content.decode()
+    author_browser.post(f"/blog/posts/{post.pk}/follow/", {"following": "0"})
+    page = author_browser.get(post.get_absolute_url()).content.decode()
+    assert "Follow new comments" in page
+    comment_by(reader, post)
+    assert 'data-unread="0"' in author_browser.get(post.get_absolute_url()).content.decode()
