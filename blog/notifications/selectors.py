@@ -62,12 +62,3 @@ async def reader_of_post(user: User, post: Post) -> ReaderOfPost:
     following = row["following"] if row["following"] is not None else post.author_id == user.pk
     return ReaderOfPost(following=bool(following), unread=row["unread"])
 
-
-async def is_following(user: User, post: Post) -> bool:
-    """An explicit choice if there is one; otherwise authors follow their own posts."""
-    if not user.is_authenticated:
-        return False
-    choice = await Follow.objects.filter(user=user, post=post).values_list("following", flat=True).afirst()
-    if choice is not None:
-        return choice
-    return post.author_id == user.pk
