@@ -61,4 +61,3 @@ async def reader_of_post(user: User, post: Post) -> ReaderOfPost:
     )
     following = row["following"] if row["following"] is not None else post.author_id == user.pk
     return ReaderOfPost(following=bool(following), unread=row["unread"])
-
