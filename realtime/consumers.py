@@ -277,9 +277,6 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
             self.run_in_background(self.session_check(event["reason"]))
         elif event["type"] == "post.changed":
             await self.post_changed(published=event["published"], deleted=event["deleted"])
-        elif event["type"] == "user.frame":
-            # The user's own news (a notification): not part of the post's ordered stream.
-            await self.send(text_data=event["frame"])
         elif self.held is not None:
             self.held.append(event)
         else:

@@ -55,27 +55,41 @@ class NotificationConsumer(SessionGate, AsyncWebsocketConsumer):
         renew = self.slot.renew if self.slot.cap is not None else None
         self.heartbeat = Heartbeat(send=self.send_unchecked, close=self.close_too_slow, tick=renew)
         self.hub = get_hub()
-        try:
-            unread = await on_database_thread(unread_in_time)(self.user, self.scope.get(HANDSHAKE_SCOPE_KEY))
-        except HandshakeTooLate:
-            logger.info("websocket refused reason=handshake-too-late path=%s", self.scope["path"])
-            await self.close()
-            return
+        # Frames that come before hello wait here, so that the page reads the count first.
+        self.held: list[str] | None = []
         if not await self.slot.take():
             logger.info("websocket refused reason=too-many-sockets user=%s", self.user.pk)
             await self.accept()
             await self.close(code=CLOSE_TOO_MANY_SOCKETS)
             return
         try:
-            # Joined before the count is sent: a notification made meanwhile comes after it, with its own count.
+            # Joined before the count is read: a notification made meanwhile is counted and also
+            # comes live, with its own count after it.
             self.joined_user_id = self.user.pk
             await self.hub.join_user(self.user.pk, self)
+            unread = await on_database_thread(unread_in_time)(self.user, self.scope.get(HANDSHAKE_SCOPE_KEY))
+        except HandshakeTooLate:
+            logger.info("websocket refused reason=handshake-too-late path=%s", self.scope["path"])
+            await self.leave_user_group()
+            await self.slot.release()
+            await self.close()
+            return
+        except BaseException:
+            await self.leave_user_group()
+            await self.slot.release()
+            raise
+        try:
             self.run_in_background(self.end_session_at_expiry(self.scope.get("session_expires_at")))
             await self.accept()
             self.heartbeat.start()
             logger.info("websocket connected notifications user=%s", self.user.pk)
             await self.send_json({"type": "hello", "user": self.user.get_username(), "unread": unread})
+            while self.held:
+                await self.send(text_data=self.held.pop(0))
+            self.held = None  # no await since the loop's last check: nothing can slip in
         except BaseException:
+            for task in self.background:
+                task.cancel()
             await self.leave_user_group()
             await self.slot.release()
             raise
@@ -104,7 +118,10 @@ class NotificationConsumer(SessionGate, AsyncWebsocketConsumer):
         if event["type"] == "session.check":
             self.run_in_background(self.session_check(event["reason"]))
         elif event["type"] == "user.frame":
-            await self.send(text_data=event["frame"])
+            if self.held is not None:
+                self.held.append(event["frame"])
+            else:
+                await self.send(text_data=event["frame"])
 
     async def end_session(self, reason: str) -> bool:
         """The session ended: a socket with no post has nothing left to show anyone."""

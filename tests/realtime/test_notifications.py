@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -15,6 +17,8 @@ from blog.comments import services as comment_services
 from blog.models import Notification
 from blog.notifications import services as notification_services
 from realtime import broadcast
+from realtime import notifications as notification_socket_module
+from realtime.hub import Hub
 from tests.factories import make_post, make_user
 from tests.realtime.conftest import ALLOWED_ORIGIN, Socket, logged_in_client
 
@@ -190,3 +194,39 @@ async def test_a_notification_socket_that_never_answers_pings_is_closed_as_too_s
     assert (await socket.receive_json_from())["type"] == "hello"
     assert (await socket.receive_json_from(timeout=2))["type"] == "ping"
     assert await socket.communicator.receive_output(timeout=2) == {"type": "websocket.close", "code": 4408}
+
+
+async def test_a_notification_made_while_the_socket_connects_comes_after_hello(sockets, author, monkeypatch):
+    """Joined before the count is read: what is made meanwhile is held until hello, then sent."""
+    read_count = notification_socket_module.unread_in_time
+
+    def count_while_a_notification_is_made(user, handshake):
+        notice = events.Notice(user.pk, 1, {"id": 99, "kind": "mention"})
+        events.publish(events.NotificationsChanged((notice,)))
+        time.sleep(0.2)  # the hub hands it on while the handshake is still reading
+        return read_count(user, handshake)
+
+    monkeypatch.setattr(notification_socket_module, "unread_in_time", count_while_a_notification_is_made)
+    session_key, _ = await session_of(author)
+    socket = await notification_socket(sockets, session_key)
+    assert (await socket.connect())[0]
+    assert (await socket.receive_json_from())["type"] == "hello"
+    frame = await socket.receive_json_from(timeout=PUSH_TIMEOUT)
+    assert (frame["type"], frame["notification"]["id"]) == ("notification", 99)
+
+
+async def test_a_notification_that_comes_while_the_comment_socket_connects_waits_for_hello(
+    sockets, author, post, monkeypatch
+):
+    join_user = Hub.join_user
+
+    async def join_then_a_notification(hub, user_id, listener):
+        await join_user(hub, user_id, listener)
+        await sync_to_async(events.publish)(events.NotificationsChanged((events.Notice(user_id, 1, {"id": 98}),)))
+        await asyncio.sleep(0.2)  # handed on before the socket is accepted
+
+    monkeypatch.setattr(Hub, "join_user", join_then_a_notification)
+    socket, hello = await sockets.connect(post.pk, user=author)
+    assert hello["type"] == "hello"
+    frame = await socket.receive_json_from(timeout=PUSH_TIMEOUT)
+    assert (frame["type"], frame["notification"]["id"]) == ("notification", 98)
