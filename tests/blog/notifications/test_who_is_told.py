@@ -203,3 +203,24 @@ def test_from_comment_to_email_through_the_real_worker(post, author, reader, mai
     assert message.to == ["author@example.com"]
     assert "Worth an email." in message.body and "And one more in the same email." in message.body
     assert EmailDelivery.objects.get().status == "sent"
+
+
+def test_a_deactivated_follower_is_not_told(post, author, reader):
+    follower = make_user("leaver")
+    notification_services.post_follow(user=follower, post=post, following=True)
+    follower.is_active = False
+    follower.save()
+    assert kinds_for(post_comment(post, reader)) == {"author": "comment"}
+
+
+def test_many_followers_are_each_told_once_with_their_own_count(post, author, reader, told, settings):
+    settings.BLOG_COMMENT_RATE_LIMIT = None
+    followers = [make_user(f"follower{n}") for n in range(30)]
+    for follower in followers:
+        notification_services.post_follow(user=follower, post=post, following=True)
+    post_comment(post, reader, "One for everyone.")
+    first = {notice.user_id: notice.unread for notice in told}
+    assert first == {author.pk: 1, **{follower.pk: 1 for follower in followers}}
+    told.clear()
+    post_comment(post, reader, "Two for everyone.")
+    assert {notice.user_id: notice.unread for notice in told} == dict.fromkeys(first, 2)
