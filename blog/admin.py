@@ -10,7 +10,16 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from blog.comments import services as comment_services
-from blog.models import Comment, CommentRevision, EmailDelivery, NotificationPreferences, Post, User
+from blog.models import (
+    Comment,
+    CommentRevision,
+    EmailDelivery,
+    Follow,
+    Notification,
+    NotificationPreferences,
+    Post,
+    User,
+)
 from blog.posts import services as post_services
 
 # Django's own user admin. Deactivating a user or setting a password here ends
@@ -101,10 +110,24 @@ class CommentAdmin(admin.ModelAdmin):
         return to_delete, model_count, perms_needed, []
 
 
+class ShownOnly(admin.ModelAdmin):
+    """Rows only a service writes: the admin lists them and changes nothing."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(EmailDelivery)
-class EmailDeliveryAdmin(admin.ModelAdmin):
+class EmailDeliveryAdmin(ShownOnly):
     """Where to watch the email: what waits, what failed after its retries and why, and what was left
-    `sending` by a worker stopped mid-send (never sent again, as it may have left: see docs/deployment.md)."""
+    `sending` by a worker stopped mid-send (never sent again, as it may have left: see docs/deployment.md).
+    The worker is the only writer (blog/notifications/deliveries.py)."""
 
     list_display = ["id", "recipient", "purpose", "status", "attempts", "created", "send_after", "sent", "last_error"]
     list_filter = ["status", "purpose"]
@@ -112,15 +135,26 @@ class EmailDeliveryAdmin(admin.ModelAdmin):
     search_fields = ["recipient__username", "address"]
     date_hierarchy = "created"
 
-    # The worker is the only writer (blog/notifications/deliveries.py); the admin only shows.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: EmailDelivery | None = None) -> bool:
-        return False
+@admin.register(Notification)
+class NotificationAdmin(ShownOnly):
+    """Who was told of what (blog/notifications/services.py writes them, with their comment)."""
 
-    def has_delete_permission(self, request: HttpRequest, obj: EmailDelivery | None = None) -> bool:
-        return False
+    list_display = ["id", "recipient", "kind", "post", "comment", "actor", "created", "read", "delivery"]
+    list_filter = ["kind", ("read", admin.EmptyFieldListFilter)]
+    list_select_related = ["recipient", "post", "actor"]
+    search_fields = ["recipient__username", "actor__username"]
+    date_hierarchy = "created"
+
+
+@admin.register(Follow)
+class FollowAdmin(ShownOnly):
+    """Who follows which post (following off: an unfollow, which commenting again does not undo)."""
+
+    list_display = ["user", "post", "following", "changed"]
+    list_filter = ["following"]
+    list_select_related = ["user", "post"]
+    search_fields = ["user__username", "post__title"]
 
 
 @admin.register(NotificationPreferences)

@@ -6,7 +6,7 @@ import pytest
 
 from blog import events
 from blog.comments import services as comment_services
-from blog.models import Comment, Post
+from blog.models import Comment, Notification, Post
 from tests.factories import make_comment, make_reply, make_user
 
 pytestmark = pytest.mark.django_db
@@ -125,3 +125,22 @@ def test_editors_see_earlier_versions_in_the_admin(client, staff_editor, post, r
     page = client.get(f"/admin/blog/comment/{comment.pk}/change/").content.decode()
     assert "First draft of a comment" in page
     assert "Second thoughts" in page
+
+
+def test_notifications_follows_and_emails_are_listed_and_never_changed_in_the_admin(client, post, reader):
+    """The services write them (a change here would skip the live count and the email's rules)."""
+    superuser = make_user("root", is_staff=True, is_superuser=True)
+    comment_services.comment_post(post=post, author=reader, body="Tell the author.")
+    notification = Notification.objects.get()
+    client.force_login(superuser)
+    listing = client.get("/admin/blog/notification/")
+    assert listing.status_code == 200
+    assert "reader" in listing.content.decode()
+    assert client.get("/admin/blog/follow/").status_code == 200
+    assert client.get("/admin/blog/emaildelivery/").status_code == 200
+    for model in ("notification", "follow", "emaildelivery"):
+        assert client.get(f"/admin/blog/{model}/add/").status_code == 403
+    response = client.post(f"/admin/blog/notification/{notification.pk}/change/", {"kind": "reply"})
+    assert response.status_code == 403
+    assert client.post(f"/admin/blog/notification/{notification.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert Notification.objects.get().kind == "comment"
