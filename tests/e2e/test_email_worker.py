@@ -78,15 +78,20 @@ def delivery_statuses(env: dict[str, str], username: str) -> list[str]:
     return output.split()
 
 
+# The file backend ends each message with this line; a file without it is still being written.
+MESSAGE_END = "\n" + "-" * 79 + "\n"
+
+
 def wait_for_messages(folder: Path, count: int) -> list[email.message.EmailMessage]:
-    """The messages the file backend wrote (one file each, in the order sent), once there are `count`."""
+    """The messages the file backend wrote (one file each, in the order written), once `count` are whole."""
     deadline = time.monotonic() + WORKER_SENDS_WITHIN_SECONDS
     while time.monotonic() < deadline:
-        files = sorted(folder.iterdir())
-        if len(files) >= count:
-            # Each file is the message as sent, then a line of dashes.
-            texts = [path.read_text().rsplit("\n" + "-" * 79, 1)[0] for path in files]
-            return [email.message_from_string(text, policy=email.policy.default) for text in texts]
+        files = sorted(folder.iterdir(), key=lambda path: path.stat().st_mtime_ns)
+        texts = [text for text in (path.read_text() for path in files) if text.endswith(MESSAGE_END)]
+        if len(texts) >= count:
+            return [
+                email.message_from_string(text.removesuffix(MESSAGE_END), policy=email.policy.default) for text in texts
+            ]
         time.sleep(POLL_SECONDS)
     raise AssertionError(f"{count} message(s) expected in {folder}, found {len(list(folder.iterdir()))}")
 
