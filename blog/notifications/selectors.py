@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Subquery
-from django.db.models.functions import Coalesce
-
 from blog.accounts.models import User
 from blog.notifications.models import Follow, Notification
 from blog.posts.models import Post
@@ -40,24 +37,7 @@ async def notifications_page(user: User, *, before: int | None = None) -> Notifi
     return NotificationsPage(notifications=found, next_before=found[-1].pk if more else None)
 
 
-@dataclass(frozen=True)
-class ReaderOfPost:
-    following: bool
-    unread: int  # the bell's count
-
-
-async def reader_of_post(user: User, post: Post) -> ReaderOfPost:
-    """Whether the user follows the post and their unread count, in one query (the post page is the busy one)."""
-    choice = Follow.objects.filter(user=user, post=post).values("following")[:1]
-    unread = Notification.objects.visible().unread().filter(recipient=user).values("recipient")
-    row = (
-        await User.objects.filter(pk=user.pk)
-        .annotate(
-            following=Subquery(choice),
-            unread=Coalesce(Subquery(unread.annotate(count=Count("pk")).values("count")), 0),
-        )
-        .values("following", "unread")
-        .afirst()
-    )
-    following = row["following"] if row["following"] is not None else post.author_id == user.pk
-    return ReaderOfPost(following=bool(following), unread=row["unread"])
+def follows(user: User, post: Post) -> bool:
+    """Sync, for the page's render thread: an explicit choice if there is one; else authors follow their own posts."""
+    choice = Follow.objects.filter(user=user, post=post).values_list("following", flat=True).first()
+    return choice if choice is not None else post.author_id == user.pk

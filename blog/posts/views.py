@@ -15,6 +15,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from blog.cache_control import shared_when_anonymous
@@ -146,11 +147,10 @@ async def render_post_page(
         "can_comment": request.user.is_authenticated and post.is_published,
         "can_publish": not post.is_published and await request.user.ahas_perm("blog.publish_post"),
         "can_moderate": can_moderate,
+        # Read while the page renders, in the thread rendering it: an await here would cost a hop to a
+        # thread of its own, many times the query (the bell's count is read the same way).
+        "following": SimpleLazyObject(partial(notification_selectors.follows, request.user, post)),
     }
-    if request.user.is_authenticated:
-        # The follow button and the bell's count in one query; the view's value wins over the context processor's.
-        state = await notification_selectors.reader_of_post(request.user, post)
-        context |= {"following": state.following, "unread_notifications": state.unread}
     return TemplateResponse(request, "blog/post_detail.html", context, status=status)
 
 

@@ -153,9 +153,9 @@ def test_a_warm_page_for_a_logged_in_reader(client, post, reader, django_assert_
     add_comments(post, reader, 60)
     client.get(post.get_absolute_url())
     client.force_login(reader)
-    # The session, the user, the user's permissions (direct and through groups), and whether they
-    # follow the post with their unread notifications (the bell) in one; the post is cached.
-    with django_assert_num_queries(5):
+    # The session, the user, the user's permissions (direct and through groups); while the page
+    # renders, whether they follow the post and their unread notifications (the bell); the post is cached.
+    with django_assert_num_queries(6):
         html = client.get(post.get_absolute_url()).content.decode()
     assert html.count('class="comment-delete"') == 50
 

@@ -397,7 +397,7 @@ def test_post_page_takes_a_fixed_small_number_of_queries(client, post, reader, d
     with django_assert_num_queries(3):
         assert client.get(post.get_absolute_url()).status_code == 200
     client.force_login(reader)
-    # The session, the user, the user's permissions (direct and through groups), and whether they
-    # follow the post with their unread notifications (the bell) in one; the post and page are cached.
-    with django_assert_num_queries(5):
+    # The session, the user, the user's permissions (direct and through groups); while the page
+    # renders, whether they follow the post and their unread notifications (the bell); the post and page are cached.
+    with django_assert_num_queries(6):
         assert client.get(post.get_absolute_url()).status_code == 200

@@ -148,9 +148,9 @@ def test_a_logged_in_reader_of_a_cached_post_still_gets_their_controls(client, p
     comment = make_comment(post, reader)
     warm(client, post)
     client.force_login(reader)
-    # The session, the user, the user's permissions (direct and through groups), and whether they
-    # follow the post with their unread notifications (the bell) in one; no post query.
-    with django_assert_num_queries(5):
+    # The session, the user, the user's permissions (direct and through groups); while the page
+    # renders, whether they follow the post and their unread notifications (the bell); no post query.
+    with django_assert_num_queries(6):
         html = client.get(post.get_absolute_url()).content.decode()
     assert f'href="/blog/comments/{comment.pk}/edit/"' in html
 
