@@ -15,7 +15,6 @@ from bisect import bisect_left, insort
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs
 
-from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -28,7 +27,6 @@ from blog.models import Comment, Post, User
 from blog.notifications import selectors as notification_selectors
 from blog.posts import selectors as post_selectors
 from blog.posts import versions as post_versions
-from realtime import broadcast
 from realtime.admission import HANDSHAKE_SCOPE_KEY, Handshake, HandshakeTooLate, check_in_time
 from realtime.auth import session_still_names_now
 from realtime.caps import SocketSlot, socket_cap
@@ -36,6 +34,7 @@ from realtime.database_thread import on_database_thread
 from realtime.heartbeat import CLOSE_TOO_SLOW, Heartbeat, frame_bytes
 from realtime.hub import get_hub
 from realtime.session_gate import SessionGate
+from realtime.socket_basics import MESSAGE_NOT_TEXT, HeartbeatSocket
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +55,6 @@ MESSAGE_TOO_DEEP = "The frame is nested too deeply."
 MESSAGE_NOT_OBJECT = "The frame must be a JSON object."
 MESSAGE_UNKNOWN_TYPE = "Unknown frame type."
 MESSAGE_BAD_AFTER = "{name} must be a whole number."
-MESSAGE_NOT_TEXT = "{field} must be text."
 MESSAGE_CLIENT_ID_NOT_TEXT = "client_id must be text or null."
 MESSAGE_ID_NOT_NUMBER = "id must be a comment id (a whole number)."
 MESSAGE_NO_SUCH_COMMENT = "There is no such comment on this post."
@@ -74,7 +72,7 @@ class FrameError(Exception):
         self.field = field
 
 
-class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
+class CommentConsumer(HeartbeatSocket, SessionGate, AsyncWebsocketConsumer):
     # No channel of its own: the process's hub subscribes once for all its sockets.
     channel_layer_alias = None
     # The comments and changes this socket replayed from the database on connect (at most
@@ -207,11 +205,6 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
         await self.hub.leave_post(self.post.pk, self)
         await self.leave_user_group()
 
-    async def leave_user_group(self) -> None:
-        if self.joined_user_id is not None:
-            await self.hub.leave_user(self.joined_user_id, self)
-            self.joined_user_id = None
-
     async def visible_post(self, handshake: Handshake | None = None) -> Post | None:
         """The post if this socket's user may see it, and (self.can_moderate) whether the user may
         delete anyone's comment: one hop to the database thread. Raises HandshakeTooLate instead
@@ -304,11 +297,6 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
             return False
         del self.replayed[index]
         return True
-
-    def run_in_background(self, work: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(work)
-        self.background.append(task)
-        task.add_done_callback(self.background.remove)
 
     async def post_changed(self, *, published: bool, deleted: bool) -> None:
         """The post was saved or deleted (unpublished, say): may this socket's user still see it?
@@ -415,15 +403,6 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
             await asyncio.wait({earlier})  # answered in the order they were sent
         await self.send_json(answer)
 
-    async def on_pong(self, frame: dict) -> None:
-        """A heartbeat answer: not a write, so no session check. A token of no ping of this socket is ignored."""
-        token = frame.get("token")
-        if not isinstance(token, str):
-            message = MESSAGE_NOT_TEXT.format(field="token")
-            await self.send_error("invalid", message, errors={"token": [message]})
-            return
-        self.heartbeat.answered(token)
-
     # Each handler re-checks the session before it writes (SessionGate) and returns the comment's
     # id, or None when the socket closed because the session ended.
 
@@ -480,33 +459,11 @@ class CommentConsumer(SessionGate, AsyncWebsocketConsumer):
         "comment.edit": on_comment_edit,
     }
 
-    # Sending: every frame passes the heartbeat, which bounds what an unread socket may hold.
-
-    async def send(self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False) -> None:
-        await self.heartbeat.send(text_data)
-        if close:
-            await self.close(close)
-
-    async def send_unchecked(self, text: str) -> None:
-        # Straight to the server: AsyncWebsocketConsumer.send would only build this message
-        # through two more calls, for every reader of every comment.
-        try:
-            await self.base_send({"type": "websocket.send", "text": text})
-        except Disconnected:
-            # The reader has gone and daphne refuses the frame; the disconnect that will tell this
-            # consumer is still queued behind what it is doing now. Nothing more is sent meanwhile.
-            self.heartbeat.stop()
-
-    async def close(self, code: int | None = None, reason: str | None = None) -> None:
-        self.heartbeat.stop()  # nothing is sent after the close frame
-        await super().close(code=code, reason=reason)
+    # Sending: every frame passes the heartbeat (HeartbeatSocket, realtime/socket_basics.py).
 
     async def close_too_slow(self, reason: str) -> None:
         logger.info("websocket closed reason=too-slow post=%s user=%s %s", self.post.pk, self.user.pk, reason)
         await self.close(code=CLOSE_TOO_SLOW)
-
-    async def send_json(self, frame: dict[str, object]) -> None:
-        await self.send(text_data=broadcast.encode_frame(frame))
 
     async def send_error(self, code: str, message: str, *, client_id: str | None = None, **extra: object) -> None:
         await self.send_json(self.error_frame(code, message, client_id=client_id, **extra))

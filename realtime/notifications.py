@@ -13,39 +13,31 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable
 
-from autobahn.exception import Disconnected
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from blog.models import User
 from blog.notifications import selectors as notification_selectors
-from realtime import broadcast
 from realtime.admission import HANDSHAKE_SCOPE_KEY, Handshake, HandshakeTooLate, check_in_time
 from realtime.caps import SocketSlot, socket_cap
-from realtime.consumers import (
-    CLOSE_TOO_MANY_SOCKETS,
-    MESSAGE_NOT_JSON,
-    MESSAGE_UNKNOWN_TYPE,
-    CommentConsumer,
-    client_address,
-)
+from realtime.consumers import CLOSE_TOO_MANY_SOCKETS, MESSAGE_NOT_JSON, MESSAGE_UNKNOWN_TYPE, client_address
 from realtime.database_thread import on_database_thread
 from realtime.heartbeat import CLOSE_TOO_SLOW, Heartbeat
 from realtime.hub import get_hub
 from realtime.session_gate import CLOSE_SESSION_ENDED, SessionGate
+from realtime.socket_basics import HeartbeatSocket
 
 logger = logging.getLogger(__name__)
 
 
-class NotificationConsumer(SessionGate, AsyncWebsocketConsumer):
+class NotificationConsumer(HeartbeatSocket, SessionGate, AsyncWebsocketConsumer):
     # No channel of its own: the process's hub hands on the user group's events.
     channel_layer_alias = None
 
     async def connect(self) -> None:
         self.user = self.scope["user"]
         self.joined_user_id: int | None = None
-        self.background = []
+        self.background: list[asyncio.Task] = []
         if not self.user.is_authenticated:
             logger.info("websocket refused reason=login-required path=%s", self.scope["path"])
             await self.close()  # before accept: daphne answers the handshake with 403
@@ -104,16 +96,6 @@ class NotificationConsumer(SessionGate, AsyncWebsocketConsumer):
             task.cancel()
         logger.info("websocket disconnected notifications user=%s code=%s", self.user.pk, code)
 
-    async def leave_user_group(self) -> None:
-        if self.joined_user_id is not None:
-            await self.hub.leave_user(self.joined_user_id, self)
-            self.joined_user_id = None
-
-    def run_in_background(self, work: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(work)
-        self.background.append(task)
-        task.add_done_callback(self.background.remove)
-
     async def deliver(self, event: dict) -> None:
         if event["type"] == "session.check":
             self.run_in_background(self.session_check(event["reason"]))
@@ -146,31 +128,11 @@ class NotificationConsumer(SessionGate, AsyncWebsocketConsumer):
             return
         await self.on_pong(frame)
 
-    # The comment socket's answer to a pong, token checks included.
-    on_pong = CommentConsumer.on_pong
-
-    # Sending: every frame passes the heartbeat, as on the comment socket.
-
-    async def send(self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False) -> None:
-        await self.heartbeat.send(text_data)
-
-    async def send_unchecked(self, text: str) -> None:
-        try:
-            await self.base_send({"type": "websocket.send", "text": text})
-        except Disconnected:
-            self.heartbeat.stop()  # the reader has gone; its disconnect is on its way
-
-    async def close(self, code: int | None = None, reason: str | None = None) -> None:
-        if hasattr(self, "heartbeat"):
-            self.heartbeat.stop()
-        await super().close(code=code, reason=reason)
+    # Sending: every frame passes the heartbeat, as on the comment socket (HeartbeatSocket).
 
     async def close_too_slow(self, reason: str) -> None:
         logger.info("websocket closed reason=too-slow notifications user=%s %s", self.user.pk, reason)
         await self.close(code=CLOSE_TOO_SLOW)
-
-    async def send_json(self, frame: dict[str, object]) -> None:
-        await self.send(text_data=broadcast.encode_frame(frame))
 
     async def send_error(self, code: str, message: str, **extra: object) -> None:
         await self.send_json({"type": "error", "code": code, "message": message, **extra})
