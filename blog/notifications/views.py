@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from blog.comments import cursors
-from blog.failures import failure_from
+from blog.failures import Failure, failure_from
 from blog.http import bad_request_page, login_required_or_401, refused, wants_json
 from blog.models import Notification
 from blog.notifications import selectors as notification_selectors
@@ -35,15 +35,14 @@ async def notification_list(request: HttpRequest) -> HttpResponse:
     try:
         before = cursors.before_param(request.GET)
     except cursors.BadCursor as error:
-        if wants_json(request):
-            return JsonResponse({"code": "bad_request", "message": str(error)}, status=400)
-        return bad_request_page(request, str(error), back_url=reverse("notification_list"))
+        return bad_cursor(request, error)
     page = await notification_selectors.notifications_page(request.user, before=before)
     unread = await notification_selectors.aunread_count(request.user)
     if wants_json(request):
         found = [notification.as_json() for notification in page.notifications]
         return JsonResponse({"unread": unread, "notifications": found, "next_before": page.next_before})
-    context = {"page": page, "unread": unread}
+    # The bell's count too: read once here, not again by the context processor.
+    context = {"page": page, "unread_notifications": unread}
     return TemplateResponse(request, "notifications/list.html", context)
 
 
@@ -58,9 +57,7 @@ async def notification_read(request: HttpRequest) -> HttpResponse:
                 request.POST["id"], lowest=1, highest=cursors.MAX_ID, message=MESSAGE_BAD_NOTIFICATION_ID
             )
         except cursors.BadCursor as error:
-            if wants_json(request):
-                return JsonResponse({"code": "bad_request", "message": str(error)}, status=400)
-            return bad_request_page(request, str(error), back_url=reverse("notification_list"))
+            return bad_cursor(request, error)
     try:
         unread = await sync_to_async(notification_services.notifications_mark_read)(
             user=request.user, notification_id=notification_id
@@ -88,6 +85,13 @@ async def post_follow(request: HttpRequest, post_id: int) -> HttpResponse:
         return JsonResponse({"following": following})
     messages.success(request, MESSAGE_FOLLOWING if following else MESSAGE_NOT_FOLLOWING)
     return redirect(post_url(post_id))
+
+
+def bad_cursor(request: HttpRequest, error: cursors.BadCursor) -> HttpResponse:
+    """400 saying what was wrong: `invalid` for JSON clients, as the comment pages answer, else a page."""
+    if wants_json(request):
+        return JsonResponse(Failure("invalid", str(error)).as_json(), status=400)
+    return bad_request_page(request, str(error), back_url=reverse("notification_list"))
 
 
 def safe_next(request: HttpRequest, default: str) -> str:
