@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
+
 from blog.accounts.models import User
 from blog.notifications.models import Follow, Notification
 from blog.posts.models import Post
@@ -11,12 +13,17 @@ from blog.posts.models import Post
 NOTIFICATIONS_PER_PAGE = 20
 
 
+def unread_of(user: User) -> QuerySet[Notification]:
+    """The bell's count counts these: unread, on posts still published."""
+    return Notification.objects.visible().unread().filter(recipient=user)
+
+
 def unread_count(user: User) -> int:
-    return Notification.objects.visible().unread().filter(recipient=user).count()
+    return unread_of(user).count()
 
 
 async def aunread_count(user: User) -> int:
-    return await Notification.objects.visible().unread().filter(recipient=user).acount()
+    return await unread_of(user).acount()
 
 
 @dataclass(frozen=True)
