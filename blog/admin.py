@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 
 from django.contrib import admin, messages
@@ -8,23 +9,89 @@ from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.text import Truncator
 
 from blog.comments import services as comment_services
 from blog.models import (
     Comment,
     CommentRevision,
     EmailDelivery,
+    Flag,
     Follow,
+    ModerationAction,
     Notification,
     NotificationPreferences,
     Post,
     User,
 )
+from blog.moderation import services as moderation_services
+from blog.moderation.policy import MODERATE_PERMISSION
 from blog.posts import services as post_services
 
-# Django's own user admin. Deactivating a user or setting a password here ends
-# their open sockets' sessions through blog/receivers.py, as from any other path.
-admin.site.register(User, UserAdmin)
+
+class ModerationActions(admin.ModelAdmin):
+    """Admin actions that call blog/moderation/services.py, offered to moderators (blog.moderate_comment) only.
+
+    The service checks the moderator and each row's state again and keeps the audit record, as it
+    does for the moderation pages: the admin adds no rule of its own.
+    """
+
+    def has_moderate_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(MODERATE_PERMISSION)
+
+    def moderate_each(
+        self, request: HttpRequest, queryset: QuerySet, decide: Callable[[int], object], *, verb: str, noun: str
+    ) -> None:
+        """Decide each selected row; then one message for what was done and one per reason the service refused."""
+        done, refused = 0, defaultdict(list)
+        for pk in queryset.order_by("pk").values_list("pk", flat=True):
+            try:
+                decide(pk)
+            except PermissionDenied as refusal:
+                refused[str(refusal)].append(pk)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, f"{verb} {done} {noun}(s).", messages.SUCCESS)
+        for reason, pks in refused.items():
+            self.message_user(request, f"Refused for {noun} {', '.join(map(str, pks))}: {reason}", messages.WARNING)
+
+
+@admin.register(User)
+class BlogUserAdmin(ModerationActions, UserAdmin):
+    """Django's user admin, with "always hold" shown but set only through the actions, which keep the record.
+
+    Deactivating a user or setting a password here ends their open sockets' sessions through
+    blog/receivers.py, as from any other path.
+    """
+
+    fieldsets = [*UserAdmin.fieldsets, ("Moderation", {"fields": ["always_hold"]})]
+    readonly_fields = [*UserAdmin.readonly_fields, "always_hold"]
+    list_display = [*UserAdmin.list_display, "always_hold"]
+    list_filter = [*UserAdmin.list_filter, "always_hold"]
+    actions = ["hold_comments", "stop_holding_comments", "ban"]
+
+    @admin.action(description="Always hold comments of selected users", permissions=["moderate"])
+    def hold_comments(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        def hold(pk: int) -> None:
+            moderation_services.user_hold_set(user_id=pk, actor=request.user, hold=True)
+
+        self.moderate_each(request, queryset, hold, verb="Set to always hold", noun="user")
+
+    @admin.action(description="Stop holding comments of selected users", permissions=["moderate"])
+    def stop_holding_comments(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        def stop(pk: int) -> None:
+            moderation_services.user_hold_set(user_id=pk, actor=request.user, hold=False)
+
+        self.moderate_each(request, queryset, stop, verb="Stopped holding", noun="user")
+
+    # No form asks for a reason here; the record says where the ban came from.
+    @admin.action(description="Ban selected users", permissions=["moderate"])
+    def ban(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        def ban_user(pk: int) -> None:
+            moderation_services.user_ban(user_id=pk, actor=request.user, reason="banned from the admin")
+
+        self.moderate_each(request, queryset, ban_user, verb="Banned", noun="user")
 
 
 @admin.register(Post)
@@ -78,13 +145,35 @@ class CommentRevisionInline(admin.TabularInline):
 
 
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin):
-    list_display = ["id", "post", "author", "created", "edited", "body"]
+class CommentAdmin(ModerationActions):
+    list_display = ["id", "post", "author", "status", "created", "edited", "body"]
+    list_filter = ["status"]
     inlines = [CommentRevisionInline]
     list_select_related = ["post", "author"]
     search_fields = ["body", "author__username"]
     raw_id_fields = ["post", "author"]
-    readonly_fields = ["client_id", "created", "edited"]
+    readonly_fields = ["status", "held_reason", "client_id", "created", "edited"]
+    actions = ["approve", "reject", "hide"]
+
+    @admin.action(description="Approve selected comments", permissions=["moderate"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
+        self.decide_each(request, queryset, moderation_services.comment_approve, verb="Approved")
+
+    @admin.action(description="Reject selected comments", permissions=["moderate"])
+    def reject(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
+        self.decide_each(request, queryset, moderation_services.comment_reject, verb="Rejected")
+
+    @admin.action(description="Hide selected comments", permissions=["moderate"])
+    def hide(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
+        self.decide_each(request, queryset, moderation_services.comment_hide, verb="Hidden")
+
+    def decide_each(
+        self, request: HttpRequest, queryset: QuerySet[Comment], service: Callable[..., object], *, verb: str
+    ) -> None:
+        def decide(pk: int) -> None:
+            service(comment_id=pk, actor=request.user)
+
+        self.moderate_each(request, queryset, decide, verb=verb, noun="comment")
 
     # Comments are written by their authors through the site; the admin views and deletes them.
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -164,3 +253,46 @@ class NotificationPreferencesAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     search_fields = ["user__username"]
     raw_id_fields = ["user"]
+
+
+class ModerationRecord(ShownOnly):
+    """What moderators decide from: shown to anyone who may moderate comments, as well as to holders of the
+    model's own view permission."""
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return request.user.has_perm(MODERATE_PERMISSION) or super().has_view_permission(request, obj)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+
+@admin.register(ModerationAction)
+class ModerationActionAdmin(ModerationRecord):
+    """The audit trail: who held, approved, rejected, hid, restored or removed whose comment, or banned
+    or held whom, and why. blog/moderation/records.py writes it; nobody edits it."""
+
+    list_display = ["at", "kind", "actor_shown", "author", "comment_number", "post", "short_reason"]
+    # Only the users who acted, or were acted on, are offered as filters (not every account).
+    list_filter = ["kind", ("actor", admin.RelatedOnlyFieldListFilter), ("author", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["actor", "author", "post"]
+    search_fields = ["reason", "body", "author__username"]
+    date_hierarchy = "at"
+
+    @admin.display(description="actor", ordering="actor", empty_value="the blog")
+    def actor_shown(self, action: ModerationAction) -> User | None:
+        return action.actor
+
+    @admin.display(description="reason")
+    def short_reason(self, action: ModerationAction) -> str:
+        return Truncator(action.reason).chars(80)
+
+
+@admin.register(Flag)
+class FlagAdmin(ModerationRecord):
+    """Readers' reports; a moderator's decision on the comment clears them (blog/moderation/services.py)."""
+
+    list_display = ["comment", "user", "reason", "created", "cleared"]
+    list_filter = ["reason", ("cleared", admin.EmptyFieldListFilter)]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "comment__body"]
+    date_hierarchy = "created"
