@@ -372,6 +372,26 @@ BLOG_NOTIFICATION_EMAIL_DELAY_SECONDS = env_number(
 # /healthz fails when a task has waited longer than this for the worker (the worker is down or behind).
 BLOG_TASKS_MAX_WAIT_SECONDS = env_number("BLOG_TASKS_MAX_WAIT_SECONDS", "300", float, "a number of seconds above 0")
 
+# Pre-moderation: "off" publishes every comment at once; "first" holds an author's comments until a
+# moderator has approved one of theirs; "all" holds every comment from outside Trusted and the moderators.
+BLOG_COMMENT_MODERATION = os.environ.get("BLOG_COMMENT_MODERATION", "off")
+if BLOG_COMMENT_MODERATION not in ("off", "first", "all"):
+    raise ImproperlyConfigured(
+        f"BLOG_COMMENT_MODERATION must be 'off', 'first' or 'all', not {BLOG_COMMENT_MODERATION!r}"
+    )
+# A comment with this many open flags from distinct readers is hidden until a moderator decides.
+BLOG_FLAG_THRESHOLD = env_number("BLOG_FLAG_THRESHOLD", "3", int, "a whole number, 1 or more")
+# The checks every new comment passes (blog/moderation/checks.py): each names why a comment looks
+# like spam, or nothing; the first reason holds the comment for a moderator.
+BLOG_COMMENT_CHECKS = env_list(
+    "BLOG_COMMENT_CHECKS",
+    "blog.moderation.checks.too_many_links,blog.moderation.checks.repeated_body,blog.moderation.checks.listed_words",
+)
+# More links than this in one comment is a spam signal.
+BLOG_SPAM_MAX_LINKS = int(os.environ.get("BLOG_SPAM_MAX_LINKS", "3"))
+# Words (or phrases) that hold a comment, compared case-insensitively: comma-separated.
+BLOG_SPAM_WORDS = env_list("BLOG_SPAM_WORDS", "")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -7,6 +7,8 @@ from django.views.generic import RedirectView
 from blog import views as blog_views
 from blog.accounts import views as account_views
 from blog.health import healthz
+from blog.moderation import queue_views as moderation_queue_views
+from blog.moderation import views as moderation_views
 from blog.notifications import preference_views as notification_preference_views
 from blog.notifications import views as notification_views
 
@@ -34,5 +36,11 @@ urlpatterns = [
         notification_preference_views.notification_unsubscribe,
         name="notification_unsubscribe",
     ),
+    path("moderation/", moderation_queue_views.moderation_queue, name="moderation_queue"),
+    path("moderation/comments/<int:comment_id>/approve/", moderation_views.comment_approve, name="moderation_approve"),
+    path("moderation/comments/<int:comment_id>/reject/", moderation_views.comment_reject, name="moderation_reject"),
+    path("moderation/comments/<int:comment_id>/hide/", moderation_views.comment_hide, name="moderation_hide"),
+    path("moderation/users/<int:user_id>/ban/", moderation_views.user_ban, name="moderation_ban"),
+    path("moderation/users/<int:user_id>/hold/", moderation_views.user_hold, name="moderation_hold"),
     path("admin/", admin.site.urls),
 ]

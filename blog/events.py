@@ -42,6 +42,33 @@ class CommentDeleted:
 
 
 @dataclass(frozen=True)
+class CommentPublished:
+    """A moderator published a comment readers had not seen: a held one approved, or a hidden one restored."""
+
+    comment: Comment  # its author loaded
+    change: CommentChange
+
+
+@dataclass(frozen=True)
+class CommentHidden:
+    """A comment (and the replies under it) is hidden from readers until a moderator decides."""
+
+    change: CommentChange
+
+
+@dataclass(frozen=True)
+class ModerationChanged:
+    """A comment entered the moderation queue, changed there, or left it."""
+
+    comment_id: int
+    # Its entry as moderators see it (blog/moderation/selectors.py); None once it left the queue.
+    item: dict[str, object] | None
+    # What took it out (a ModerationAction kind), and who.
+    action: str | None = None
+    actor: str | None = None
+
+
+@dataclass(frozen=True)
 class PostChanged:
     """A post was saved or deleted: who may read it, or comment on it, may have changed."""
 
@@ -76,7 +103,17 @@ class NotificationsChanged:
     notices: tuple[Notice, ...]
 
 
-type Event = CommentCreated | CommentUpdated | CommentDeleted | PostChanged | UserSessionsChanged | NotificationsChanged
+type Event = (
+    CommentCreated
+    | CommentUpdated
+    | CommentDeleted
+    | CommentPublished
+    | CommentHidden
+    | ModerationChanged
+    | PostChanged
+    | UserSessionsChanged
+    | NotificationsChanged
+)
 type Handler = Callable[[Event], None]
 
 _handlers: list[Handler] = []

@@ -17,6 +17,7 @@ from blog.comments.models import (
     validate_client_id,
     validate_comment_text,
 )
+from blog.moderation.models import Flag, ModerationAction
 from blog.notifications.models import (
     Channel,
     EmailDelivery,
@@ -39,7 +40,9 @@ __all__ = [
     "CommentQuerySet",
     "CommentRevision",
     "EmailDelivery",
+    "Flag",
     "Follow",
+    "ModerationAction",
     "Notification",
     "NotificationKind",
     "NotificationPreferences",

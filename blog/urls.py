@@ -4,6 +4,7 @@ from django.urls import path
 
 from blog.accounts import views as account_views
 from blog.comments import views as comment_views
+from blog.moderation import views as moderation_views
 from blog.notifications import views as notification_views
 from blog.posts import views as post_views
 
@@ -21,6 +22,7 @@ urlpatterns = [
     path("comments/<int:comment_id>/replies/", comment_views.comment_thread, name="comment_thread"),
     path("comments/<int:comment_id>/delete/", comment_views.comment_delete, name="comment_delete"),
     path("comments/<int:comment_id>/edit/", comment_views.comment_edit, name="comment_edit"),
+    path("comments/<int:comment_id>/flag/", moderation_views.comment_flag, name="comment_flag"),
     path("users/<str:username>/", account_views.user_profile, name="user_profile"),
     path("whoami/", account_views.whoami, name="whoami"),
 ]

@@ -32,8 +32,8 @@ def read_comments_after(post_id: int, after: int) -> list[dict] | None:
 
 
 def read_changes_after(post_id: int, after: int) -> list[dict] | None:
-    """comment.updated and comment.deleted events for changes newer than `after`; None when too many,
-    or when some of them were pruned."""
+    """The events of the changes newer than `after` (edits, deletions, and a moderator's publications
+    and hidings); None when too many, or when some of them were pruned."""
     changes = comment_selectors.changes_missed(post_id, after, limit=BACKLOG_LIMIT)
     return None if changes is None else change_events(changes)
 
@@ -42,13 +42,19 @@ def change_events(changes: list[CommentChange]) -> list[dict]:
     current = comment_selectors.changed_comments(changes)
     events = []
     for change in changes:
+        comment = current.get(change.comment_id)
         if change.kind == CommentChange.Kind.DELETED:
             # Still there: a placeholder now (and if it is removed later, a later change says so).
-            placeholder = change.comment_id in current
-            events.append(broadcast.comment_deleted_event(change, placeholder=placeholder))
-        elif change.comment_id in current and not current[change.comment_id].is_placeholder:
-            # Else deleted since: a later change says so.
-            events.append(broadcast.comment_updated_event(current[change.comment_id], change))
+            events.append(broadcast.comment_deleted_event(change, placeholder=comment is not None))
+        elif change.kind == CommentChange.Kind.HIDDEN:
+            # Whatever came of it since, a later change says so.
+            events.append(broadcast.comment_hidden_event(change))
+        elif comment is None or comment.is_placeholder or not comment.is_public:
+            continue  # deleted or hidden since: a later change says so
+        elif change.kind == CommentChange.Kind.PUBLISHED:
+            events.append(broadcast.comment_published_event(comment, change))
+        else:
+            events.append(broadcast.comment_updated_event(comment, change))
     return events
 
 
@@ -59,7 +65,7 @@ def read_comments_by_id(post_id: int, ids: list[int]) -> list[dict]:
 
 
 def read_changes_by_id(post_id: int, ids: list[int]) -> list[dict]:
-    """comment.updated and comment.deleted events for these changes of the post, in id order (the hub's check)."""
+    """The events of these changes of the post, in id order (the hub's check)."""
     return change_events(comment_selectors.changes_of_post_by_id(post_id, ids))
 
 

@@ -37,6 +37,9 @@ def user_group_name(user_id: int) -> str:
     return f"user.{user_id}.sockets"
 
 
+# The moderators' queue pages (realtime/moderation.py): every change to the queue.
+MODERATION_GROUP = "moderation"
+
 # Notifications for every user, in messages of up to NOTICES_PER_MESSAGE (about 300 bytes each).
 NOTICES_GROUP = "notifications"
 NOTICES_PER_MESSAGE = 200
@@ -97,6 +100,26 @@ def comment_deleted(change: CommentChange, *, placeholder: bool) -> None:
     _group_send(comment_deleted_event(change, placeholder=placeholder))
 
 
+def comment_published_event(comment: Comment, change: CommentChange) -> dict[str, object]:
+    """A comment a moderator published (approved, or restored): new to readers, so comment.created,
+    numbered as a change, because its id may be older than comments they have."""
+    frame = encode_frame({"type": "comment.created", "comment": comment.as_json(), "change": change.pk})
+    return {**_change_event("comment.created", change, frame), "id": comment.pk}
+
+
+def comment_hidden_event(change: CommentChange) -> dict[str, object]:
+    frame = encode_frame({"type": "comment.hidden", "id": change.comment_id, "change": change.pk})
+    return _change_event("comment.hidden", change, frame)
+
+
+def moderation_event(*, comment_id: int, item: dict | None, action: str | None, actor: str | None) -> dict:
+    if item is not None:
+        frame = {"type": "moderation.item", "item": item}
+    else:
+        frame = {"type": "moderation.resolved", "id": comment_id, "action": action, "by": actor}
+    return {"type": "moderation.frame", "group": MODERATION_GROUP, "frame": encode_frame(frame)}
+
+
 def presence_event(readers: int) -> dict[str, object]:
     return {"type": "presence", "frame": encode_frame({"type": "presence", "readers": readers})}
 
@@ -147,6 +170,12 @@ def send_event(event: events.Event) -> None:
             comment_updated(comment, change)
         case events.CommentDeleted(change=change, placeholder=placeholder):
             comment_deleted(change, placeholder=placeholder)
+        case events.CommentPublished(comment=comment, change=change):
+            _group_send(comment_published_event(comment, change))
+        case events.CommentHidden(change=change):
+            _group_send(comment_hidden_event(change))
+        case events.ModerationChanged(comment_id=comment_id, item=item, action=action, actor=actor):
+            _group_send(moderation_event(comment_id=comment_id, item=item, action=action, actor=actor))
         case events.PostChanged(post_id=post_id, published=published, deleted=deleted):
             post_changed(post_id, published=published, deleted=deleted)
         case events.UserSessionsChanged(user_id=user_id, reason=reason):

@@ -60,8 +60,10 @@ MESSAGE_ID_NOT_NUMBER = "id must be a comment id (a whole number)."
 MESSAGE_NO_SUCH_COMMENT = "There is no such comment on this post."
 
 
-# A write frame's handler: the id of the comment written, or None when the socket closed instead.
-Handler = Callable[["CommentConsumer", dict], Awaitable[int | None]]
+# A write frame's handler answers with the ack's fields (the comment's id; a new one's status),
+# or None when the socket closed instead.
+Ack = dict[str, object]
+Handler = Callable[["CommentConsumer", dict], Awaitable[Ack | None]]
 
 
 class FrameError(Exception):
@@ -384,8 +386,8 @@ class CommentConsumer(HeartbeatSocket, SessionGate, AsyncWebsocketConsumer):
         client_id = None
         try:
             client_id = checked_client_id(frame.get("client_id"))
-            comment_id = await handler(self, frame)
-            if comment_id is None:
+            acked = await handler(self, frame)
+            if acked is None:
                 return  # the session ended, and with it the only right to see the post: closed
         except FrameError as error:
             answer = self.error_frame("invalid", str(error), client_id=client_id, errors={error.field: [str(error)]})
@@ -398,15 +400,15 @@ class CommentConsumer(HeartbeatSocket, SessionGate, AsyncWebsocketConsumer):
             await self.close(code=1011)
             return
         else:
-            answer = {"type": "comment.ack", "client_id": client_id, "id": comment_id}
+            answer = {"type": "comment.ack", "client_id": client_id, **acked}
         if earlier is not None:
             await asyncio.wait({earlier})  # answered in the order they were sent
         await self.send_json(answer)
 
-    # Each handler re-checks the session before it writes (SessionGate) and returns the comment's
-    # id, or None when the socket closed because the session ended.
+    # Each handler re-checks the session before it writes (SessionGate) and returns what the ack
+    # says of the comment (its id; a new one's status), or None when the socket closed because the session ended.
 
-    async def on_comment_create(self, frame: dict) -> int | None:
+    async def on_comment_create(self, frame: dict) -> Ack | None:
         body, client_id = text_field(frame, "body"), frame.get("client_id")
         # Absent or null: a top-level comment; anything else the service checks (errors.parent).
         parent_id = frame.get("parent")
@@ -417,36 +419,36 @@ class CommentConsumer(HeartbeatSocket, SessionGate, AsyncWebsocketConsumer):
             )
             if checked is not None:
                 self.user, posted = checked
-                return posted.comment.pk
+                return {"id": posted.comment.pk, "status": posted.comment.status}
             if not await self.end_session(reason="checked-before-write"):
                 return None
         # Not signed in (or no longer): the service refuses with login_required.
         posted = await on_database_thread(comment_services.comment_post)(
             post=self.post, author=self.user, body=body, client_id=client_id, parent_id=parent_id
         )
-        return posted.comment.pk
+        return {"id": posted.comment.pk, "status": posted.comment.status}
 
-    async def on_comment_delete(self, frame: dict) -> int | None:
+    async def on_comment_delete(self, frame: dict) -> Ack | None:
         if not await self.session_holds_for_writing():
             return None
         comment = await self.comment_of_this_post(frame)
         comment_id = comment.pk  # Django clears pk on delete
         await on_database_thread(comment_services.comment_delete)(comment=comment, actor=self.user)
-        return comment_id
+        return {"id": comment_id}
 
-    async def on_comment_edit(self, frame: dict) -> int | None:
+    async def on_comment_edit(self, frame: dict) -> Ack | None:
         body = text_field(frame, "body")
         if not await self.session_holds_for_writing():
             return None
         comment = await self.comment_of_this_post(frame)
         await on_database_thread(comment_services.comment_edit)(comment=comment, actor=self.user, body=body)
-        return comment.pk
+        return {"id": comment.pk}
 
     async def comment_of_this_post(self, frame: dict) -> Comment:
         comment_id = frame.get("id")
         if not isinstance(comment_id, int) or isinstance(comment_id, bool):
             raise FrameError("id", MESSAGE_ID_NOT_NUMBER)
-        comment = await on_database_thread(comment_selectors.comment_of_post)(comment_id, self.post)
+        comment = await on_database_thread(comment_selectors.comment_of_post)(comment_id, self.post, self.user)
         if comment is None:
             raise FrameError("id", MESSAGE_NO_SUCH_COMMENT)
         return comment

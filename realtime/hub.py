@@ -234,10 +234,14 @@ class Hub:
         if event["type"] == "presence.report":
             self.presence.record(event)
             return
-        if event["type"] == "comment.created":
-            kind, number = "comment", event["id"]
-        elif "change" in event:
+        if "change" in event:
             kind, number = "change", event["change"]
+            if event["type"] == "comment.created":
+                # Published by a moderator (approved or restored): handed on as a change, and from
+                # now on as a comment too, so that the comment check does not send it again.
+                self.handed_on["comment"][event["post"]].add(event["id"])
+        elif event["type"] == "comment.created":
+            kind, number = "comment", event["id"]
         else:
             await self.hand_on(event["group"], event)
             return
@@ -314,7 +318,11 @@ class Hub:
 def newest_query(model: type[Comment | CommentChange], post_id: int) -> QuerySet:
     # A backward scan of the (post, id) index. A GROUP BY post_id over several posts
     # instead reads every row those posts have.
-    return model.objects.filter(post_id=post_id).order_by("-id").values_list("id", flat=True)
+    rows = model.objects.filter(post_id=post_id)
+    if model is Comment:
+        # Readers get published comments only; one published later by a moderator comes as a change.
+        rows = rows.public()
+    return rows.order_by("-id").values_list("id", flat=True)
 
 
 def newest_id(model: type[Comment | CommentChange], post_id: int) -> int:

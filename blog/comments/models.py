@@ -87,6 +87,13 @@ class CommentQuerySet(models.QuerySet["Comment"]):
         """Comments with their text: not the placeholders deleted comments leave for their replies."""
         return self.filter(deleted__isnull=True)
 
+    def public(self) -> CommentQuerySet:
+        """What every reader may see: published comments (and placeholders), not those held, hidden or rejected."""
+        return self.filter(status=Comment.Status.PUBLISHED)
+
+    def under_review(self) -> CommentQuerySet:
+        return self.filter(status__in=[Comment.Status.PENDING, Comment.Status.HIDDEN])
+
     def for_display(self) -> CommentQuerySet:
         return self.select_related("author").order_by("id")
 
@@ -98,6 +105,15 @@ class CommentQuerySet(models.QuerySet["Comment"]):
 
 
 class Comment(models.Model):
+    class Status(models.TextChoices):
+        PUBLISHED = "published", "Published"
+        # Held before anyone saw it (pre-moderation or a spam signal): only its author and the moderators see it.
+        PENDING = "pending", "Awaiting approval"
+        # Seen, then flagged past the threshold or hidden by a moderator: gone for readers until restored.
+        HIDDEN = "hidden", "Hidden pending review"
+        # Held, then refused: kept for its author's history and the audit trail, shown to no one.
+        REJECTED = "rejected", "Rejected"
+
     post = models.ForeignKey("blog.Post", on_delete=models.CASCADE, related_name="comments")
     # None once the comment is deleted and stays as a placeholder for its replies.
     author = models.ForeignKey(
@@ -137,9 +153,17 @@ class Comment(models.Model):
         validators=[validate_client_id],
     )
 
+    # db_default too: a row written by plain SQL (an import, a script) is published, as before moderation.
+    status = models.CharField(
+        max_length=10, choices=Status, default=Status.PUBLISHED, db_default=Status.PUBLISHED, editable=False
+    )
+    # Why it was held (blog/moderation/policy.py), for the moderators.
+    held_reason = models.CharField(max_length=200, blank=True, editable=False)
+
     objects = CommentQuerySet.as_manager()
 
     class Meta:
+        permissions = [("moderate_comment", "Can moderate comments")]
         constraints = [
             models.UniqueConstraint(
                 fields=["author", "client_id"],
@@ -147,7 +171,12 @@ class Comment(models.Model):
                 name="comment_client_id_unique_per_author",
             )
         ]
-        indexes = [models.Index(fields=["post", "id"]), models.Index(fields=["thread", "id"])]
+        indexes = [
+            models.Index(fields=["post", "id"]),
+            models.Index(fields=["thread", "id"]),
+            # The moderation queue: few rows, read oldest first.
+            models.Index(fields=["id"], condition=Q(status__in=["pending", "hidden"]), name="comment_under_review"),
+        ]
 
     def __str__(self) -> str:
         return f"Comment {self.pk} by {self.author_id} on post {self.post_id}"
@@ -180,6 +209,10 @@ class Comment(models.Model):
     def is_placeholder(self) -> bool:
         return self.deleted is not None
 
+    @property
+    def is_public(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
     def as_json(self) -> dict[str, object]:
         """The comment as the HTTP API and the WebSocket frames show it (author loaded)."""
         if self.is_placeholder:
@@ -195,6 +228,7 @@ class Comment(models.Model):
             "edited": self.edited.isoformat() if self.edited else None,
             "editable_until": self.editable_until().isoformat(),
             "client_id": self.client_id,
+            "status": self.status,
         }
 
     def placeholder_json(self) -> dict[str, object]:
@@ -210,6 +244,7 @@ class Comment(models.Model):
             "edited": None,
             "editable_until": None,
             "client_id": None,
+            "status": self.Status.PUBLISHED,
             "deleted": True,
         }
 
@@ -230,11 +265,16 @@ class CommentRevision(models.Model):
 
 
 class CommentChange(models.Model):
-    """An edit or a deletion, numbered in order, so that readers who missed it live catch up."""
+    """An edit, a deletion, or a moderator's publication or hiding, numbered in order,
+    so that readers who missed it live catch up."""
 
     class Kind(models.TextChoices):
         EDITED = "edited", "Edited"
         DELETED = "deleted", "Deleted"
+        # A moderator approved a held comment, or restored a hidden one: readers get it as new.
+        PUBLISHED = "published", "Published"
+        # Flagged past the threshold or hidden by a moderator: readers lose it (and its replies).
+        HIDDEN = "hidden", "Hidden"
 
     post = models.ForeignKey("blog.Post", on_delete=models.CASCADE, related_name="comment_changes")
     # Not a foreign key: a deleted comment's change outlives it.

@@ -1,5 +1,8 @@
 """Reads of comments: pages for the post page and the comment JSON, and what a reader missed.
 
+Readers see published comments only (Comment.objects.public()): those held for a moderator,
+hidden after flags or rejected are in no page, count or replay.
+
 Every page is bounded by the post's newest comment id as read with the post, so a page
 and the versions it is cached under (blog/comments/pages.py) describe the same comments
 even when one is added between the two queries.
@@ -23,7 +26,9 @@ from dataclasses import dataclass
 from django.db.models import Count, F, Q, Window
 from django.db.models.functions import Coalesce, RowNumber
 
+from blog.accounts.models import User
 from blog.comments.models import Comment, CommentChange
+from blog.moderation import policy as moderation_policy
 from blog.posts.models import Post
 
 
@@ -41,7 +46,8 @@ async def threads_before(post: Post, *, before: int | None, limit: int, replies_
     the first `replies_shown` replies of its thread; all in ascending ids. One query."""
     # One more than shown, to learn whether older ones exist.
     tops = (
-        post.comments.filter(id__lte=post.newest_comment_id, parent__isnull=True)
+        post.comments.public()
+        .filter(id__lte=post.newest_comment_id, parent__isnull=True)
         .before(before)
         .order_by("-id")
         .values("id")[: limit + 1]
@@ -49,7 +55,8 @@ async def threads_before(post: Post, *, before: int | None, limit: int, replies_
     # A top-level comment and its replies share one partition, the comment first (the lowest id).
     thread = Coalesce("thread_id", "id")
     rows = (
-        post.comments.filter(Q(pk__in=tops) | Q(thread_id__in=tops), id__lte=post.newest_comment_id)
+        post.comments.public()
+        .filter(Q(pk__in=tops) | Q(thread_id__in=tops), id__lte=post.newest_comment_id)
         .annotate(
             place=Window(RowNumber(), partition_by=thread, order_by=F("id").asc()),
             thread_size=Window(Count("id"), partition_by=thread),
@@ -75,45 +82,50 @@ async def threads_before(post: Post, *, before: int | None, limit: int, replies_
 
 async def thread_replies(post: Post, thread_id: int, *, after: int, limit: int) -> CommentPage:
     """The oldest `limit` replies of the thread with id > after, ascending."""
-    replies = post.comments.filter(id__lte=post.newest_comment_id, thread_id=thread_id).after(after)
+    replies = post.comments.public().filter(id__lte=post.newest_comment_id, thread_id=thread_id).after(after)
     return CommentPage(comments=[reply async for reply in replies.for_display()[:limit]])
 
 
 async def comments_after(post: Post, *, after: int, limit: int) -> CommentPage:
     """The oldest `limit` comments (replies too) with id > after, ascending."""
-    comments = post.comments.filter(id__lte=post.newest_comment_id).after(after).for_display()[:limit]
+    comments = post.comments.public().filter(id__lte=post.newest_comment_id).after(after).for_display()[:limit]
     return CommentPage(comments=[comment async for comment in comments])
 
 
 async def comments_by_id(post: Post, ids: Iterable[int]) -> list[Comment]:
-    """The post's comments among `ids` that still exist, with their authors."""
-    return [comment async for comment in post.comments.filter(id__in=ids).select_related("author")]
+    """The post's comments among `ids` that still exist and readers may see, with their authors."""
+    return [comment async for comment in post.comments.public().filter(id__in=ids).select_related("author")]
 
 
 async def comment_count(post: Post) -> int:
     """Comments and replies up to the post's newest, not counting the placeholders of deleted ones."""
-    return await post.comments.shown().filter(id__lte=post.newest_comment_id).acount()
+    return await post.comments.shown().public().filter(id__lte=post.newest_comment_id).acount()
 
 
 async def thread_top(comment_id: int) -> Comment | None:
-    """The top-level comment `comment_id` (a placeholder too), with its author and post."""
-    comments = Comment.objects.filter(pk=comment_id, parent__isnull=True).select_related("author", "post")
+    """The top-level comment `comment_id` (a placeholder too, not one held or hidden), with its author and post."""
+    comments = Comment.objects.public().filter(pk=comment_id, parent__isnull=True).select_related("author", "post")
     return await comments.afirst()
 
 
 async def comment_to_answer(post: Post, comment_id: int) -> Comment | None:
-    """The post's comment a reply form answers (not a placeholder), with its author."""
-    return await post.comments.shown().filter(pk=comment_id).select_related("author").afirst()
+    """The post's comment a reply form answers (published, not a placeholder), with its author."""
+    return await post.comments.shown().public().filter(pk=comment_id).select_related("author").afirst()
 
 
-def comment_of_post(comment_id: int, post: Post) -> Comment | None:
-    """Sync: the comment, with its author, if it belongs to `post` (not a deleted comment's placeholder)."""
-    return Comment.objects.shown().select_related("author").filter(pk=comment_id, post=post).first()
+def comment_of_post(comment_id: int, post: Post, user: User) -> Comment | None:
+    """Sync: the comment, with its author, if it belongs to `post` (not a deleted comment's placeholder)
+    and `user` may know of it: published, or theirs, or they moderate (a held comment's number is no
+    one else's business)."""
+    comment = Comment.objects.shown().select_related("author").filter(pk=comment_id, post=post).first()
+    if comment is None or comment.is_public or comment.author_id == user.pk:
+        return comment
+    return comment if moderation_policy.is_moderator(user) else None
 
 
 def comments_missed(post_id: int, after: int, *, limit: int) -> list[Comment] | None:
-    """Sync: the post's comments newer than `after`, in id order; None when there are more than `limit`."""
-    comments = list(Comment.objects.filter(post_id=post_id).after(after).for_display()[: limit + 1])
+    """Sync: the post's published comments newer than `after`, in id order; None when there are more than `limit`."""
+    comments = list(Comment.objects.public().filter(post_id=post_id).after(after).for_display()[: limit + 1])
     return None if len(comments) > limit else comments
 
 
@@ -133,8 +145,8 @@ def changes_pruned_through(post_id: int) -> int:
 
 
 def comments_of_post_by_id(post_id: int, ids: list[int]) -> list[Comment]:
-    """Sync: those of these comments of the post that still exist, in id order."""
-    return list(Comment.objects.filter(post_id=post_id, pk__in=ids).for_display())
+    """Sync: those of these comments of the post that still exist and readers may see, in id order."""
+    return list(Comment.objects.public().filter(post_id=post_id, pk__in=ids).for_display())
 
 
 def changes_of_post_by_id(post_id: int, ids: list[int]) -> list[CommentChange]:
@@ -143,7 +155,7 @@ def changes_of_post_by_id(post_id: int, ids: list[int]) -> list[CommentChange]:
 
 
 def changed_comments(changes: list[CommentChange]) -> dict[int, Comment]:
-    """Sync: the current state, by id, of the comments these changes edited or deleted (those still there:
-    edited ones, and deleted ones left as placeholders)."""
+    """Sync: the current state, by id, of the comments these changes name (those still there: edited,
+    published or hidden ones, and deleted ones left as placeholders), whatever their status."""
     ids = {change.comment_id for change in changes}
     return {comment.pk: comment for comment in Comment.objects.filter(pk__in=ids).select_related("author")}

@@ -20,6 +20,9 @@ from django.utils import timezone
 from blog import events
 from blog.accounts.models import User
 from blog.comments.models import MAX_REPLY_DEPTH, RESUME_LIMIT, Comment, CommentChange, CommentRevision, rendered_bodies
+from blog.moderation import policy as moderation_policy
+from blog.moderation import records as moderation_records
+from blog.moderation.models import ModerationAction
 from blog.notifications import services as notification_services
 from blog.posts.models import Post
 from blog.rate_limit import write_budget_spend
@@ -35,6 +38,7 @@ MESSAGE_EDIT_WINDOW_OVER = "Comments can only be edited in the first 5 minutes a
 MESSAGE_ALREADY_DELETED = "This comment was deleted."
 MESSAGE_PARENT_NOT_ID = "parent must be the id of a comment (a positive whole number)."
 MESSAGE_NO_SUCH_PARENT = "The comment you are replying to is not on this post (it may have been deleted)."
+MESSAGE_EDIT_UNDER_REVIEW = "A comment can be edited only while it is published, not while a moderator reviews it."
 
 
 class LoginRequired(PermissionDenied):
@@ -55,6 +59,8 @@ def comment_post(
     parent_id: the comment of the same post it answers (an id; anything else is refused).
     A reply to a comment at the deepest level (MAX_REPLY_DEPTH) answers that comment's
     parent instead, so it lands beside it.
+    A comment the moderation policy holds (blog/moderation/policy.py) is saved pending:
+    announced to the moderators only, and to readers when one approves it.
     Raises LoginRequired, PermissionDenied, ValidationError (with field errors) or RateLimited.
     A client_id the author used before returns that earlier comment instead.
     """
@@ -76,9 +82,15 @@ def comment_post(
             if comment.parent_id is not None:
                 # Locked too: a deletion of the parent waits, then sees this reply and leaves a placeholder.
                 _reply_parent(post=post, parent_id=comment.parent_id, lock=True)
+            held_because = moderation_policy.hold_reason(comment, author)
+            if held_because is not None:
+                comment.status, comment.held_reason = Comment.Status.PENDING, held_because[:200]
             comment.save()
-            events.publish_on_commit(events.CommentCreated(comment))
-            notification_services.comment_notify(comment, answered=answered)
+            if comment.is_public:
+                events.publish_on_commit(events.CommentCreated(comment))
+                notification_services.comment_notify(comment, answered=answered)
+            else:
+                moderation_records.comment_held(comment)
     except IntegrityError:
         if comment.client_id is None:
             raise
@@ -87,7 +99,7 @@ def comment_post(
         if earlier is None:
             raise
         return CommentPosted(comment=earlier, created=False)
-    logger.info("comment saved id=%s post=%s author=%s", comment.pk, post.pk, author.pk)
+    logger.info("comment saved id=%s post=%s author=%s status=%s", comment.pk, post.pk, author.pk, comment.status)
     return CommentPosted(comment=comment, created=True)
 
 
@@ -115,11 +127,11 @@ def _valid_new_comment(*, post: Post, author: User, body: str, client_id: str | 
 
 
 def _reply_parent(*, post: Post, parent_id: object, lock: bool = False) -> Comment:
-    """The comment a reply may answer: on this post, and not deleted. ValidationError (errors.parent) otherwise."""
+    """The comment a reply may answer: on this post, published, not deleted. Else ValidationError (errors.parent)."""
     if not isinstance(parent_id, int) or isinstance(parent_id, bool) or not 0 < parent_id < 2**63:
         raise ValidationError({"parent": [MESSAGE_PARENT_NOT_ID]})
     comments = Comment.objects.select_for_update() if lock else Comment.objects
-    parent = comments.shown().filter(pk=parent_id, post_id=post.pk).first()
+    parent = comments.shown().public().filter(pk=parent_id, post_id=post.pk).first()
     if parent is None:
         raise ValidationError({"parent": [MESSAGE_NO_SUCH_PARENT]})
     return parent
@@ -152,7 +164,7 @@ def comment_delete(*, comment: Comment, actor: User) -> bool:
     A comment with replies stays as a placeholder that holds them: its body, earlier bodies
     and author are erased. A placeholder whose last reply goes is removed with it.
     Deleting one's own comment spends the write budget (RateLimited past it);
-    a moderator deleting someone else's comment does not.
+    a moderator deleting someone else's comment does not, and is on the audit trail.
     Returns True when a placeholder stays.
     """
     if comment.is_placeholder:
@@ -163,23 +175,57 @@ def comment_delete(*, comment: Comment, actor: User) -> bool:
         raise PermissionDenied(MESSAGE_NOT_YOUR_COMMENT)
     if comment.author_id == actor.pk:
         write_budget_spend(user_id=actor.pk)
+        return _delete(comment, actor=actor)
+    return _delete(comment, actor=actor, recorded_as=ModerationAction.Kind.DELETE)
+
+
+def comment_remove(*, comment: Comment, actor: User, reason: str = "") -> bool:
+    """A moderator's removal of a hidden or flagged comment (blog/moderation/services.py checked the right):
+    as a deletion, recorded with its reason. Returns True when a placeholder stays."""
+    return _delete(comment, actor=actor, recorded_as=ModerationAction.Kind.REMOVE, reason=reason)
+
+
+def _delete(comment: Comment, *, actor: User, recorded_as: str | None = None, reason: str = "") -> bool:
     with transaction.atomic():
         # Locked: a reply being saved to it either committed first (and is seen here) or waits and is refused.
-        locked = Comment.objects.select_for_update().filter(pk=comment.pk, deleted__isnull=True).first()
+        locked = (
+            Comment.objects.select_for_update()
+            .filter(pk=comment.pk, deleted__isnull=True)
+            .exclude(status=Comment.Status.REJECTED)
+            .first()
+        )
         if locked is None:
             raise PermissionDenied(MESSAGE_ALREADY_DELETED)
-        if locked.replies.exists():
+        if recorded_as is not None:
+            moderation_records.action_record(recorded_as, actor=actor, comment=locked, reason=reason)
+        under_review = locked.status != Comment.Status.PUBLISHED or moderation_records.has_open_flags(locked)
+        if locked.status == Comment.Status.PENDING:
+            # Never shown to readers: nothing to tell them, and no number for their resume.
+            locked.delete()
+            placeholder = False
+        elif locked.replies.exists():
             _leave_placeholder(locked)
-            return True
-        _remove(locked)
-    return False
+            placeholder = True
+        else:
+            _remove(locked)
+            placeholder = False
+        if under_review:
+            moderation_records.queue_announce(comment.pk, action=recorded_as or "delete", actor=actor)
+    return placeholder
 
 
 def _leave_placeholder(comment: Comment) -> None:
     comment.revisions.all().delete()
     notification_services.comment_notifications_withdraw(comment.pk)
+    # Published: a hidden comment's replies come back with the placeholder that holds them.
     Comment.objects.filter(pk=comment.pk).update(
-        deleted=timezone.now(), body="", body_html="", author=None, client_id=None, edited=None
+        deleted=timezone.now(),
+        body="",
+        body_html="",
+        author=None,
+        client_id=None,
+        edited=None,
+        status=Comment.Status.PUBLISHED,
     )
     comment.deleted = timezone.now()
     change = CommentChange.objects.create(
@@ -217,6 +263,8 @@ def comment_edit(*, comment: Comment, actor: User, body: str) -> Comment:
         raise LoginRequired(MESSAGE_LOGIN_REQUIRED)
     if comment.author_id != actor.pk:
         raise PermissionDenied(MESSAGE_EDIT_NOT_YOURS)
+    if not comment.is_public:
+        raise PermissionDenied(MESSAGE_EDIT_UNDER_REVIEW)
     now = timezone.now()
     if now > comment.editable_until():
         raise PermissionDenied(MESSAGE_EDIT_WINDOW_OVER)

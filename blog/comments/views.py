@@ -23,6 +23,7 @@ from blog.comments.forms import CommentForm
 from blog.comments.models import Comment
 from blog.failures import SERVICE_REFUSALS, Failure, failure_from
 from blog.http import bad_request_page, login_required_or_401, refused, wants_json, with_retry_after
+from blog.moderation.policy import ais_moderator
 from blog.posts import selectors as post_selectors
 from blog.posts import versions as post_versions
 from blog.posts.models import Post
@@ -33,6 +34,8 @@ from blog.posts.views import (
     render_post_page,
     visible_post_with_versions_or_404,
 )
+
+MESSAGE_AWAITING_APPROVAL = "Your comment is awaiting approval: readers will see it once a moderator approves it."
 
 
 @require_http_methods(["GET", "POST"])
@@ -99,6 +102,8 @@ async def comment_create(request: HttpRequest, post_id: int) -> HttpResponse:
         return await comment_refused(request, post, form, failure_from(error), error)
     if wants_json(request):
         return JsonResponse({"comment": posted.comment.as_json()}, status=201 if posted.created else 200)
+    if not posted.comment.is_public:
+        messages.info(request, MESSAGE_AWAITING_APPROVAL)
     return redirect(posted.comment.get_absolute_url())
 
 
@@ -135,8 +140,11 @@ async def comment_refused(
 
 
 async def comment_of_visible_post_or_404(request: HttpRequest, comment_id: int) -> Comment:
+    """The comment, if this user may see its post and know of it (held ones: their author and the moderators)."""
     comment = await Comment.objects.shown().select_related("author", "post").filter(pk=comment_id).afirst()
     if comment is None:
+        raise Http404("No such comment.")
+    if not (comment.is_public or comment.author_id == request.user.pk or await ais_moderator(request.user)):
         raise Http404("No such comment.")
     if not await post_selectors.post_is_visible(request.user, comment.post_id):
         raise Http404("No such comment.")

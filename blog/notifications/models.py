@@ -42,6 +42,11 @@ class NotificationKind(models.TextChoices):
     COMMENT = "comment", "New comments on posts you follow"
 
 
+# Told to a comment's author when a moderator does not approve it: in the page only, whatever the preferences.
+REJECTED = "rejected"
+NOTICE_KINDS = [*NotificationKind.choices, (REJECTED, "Your comments a moderator did not approve")]
+
+
 class Channel(models.TextChoices):
     PAGE = "page", "In the page only"
     EMAIL = "email", "In the page and by email"
@@ -60,6 +65,8 @@ class NotificationPreferences(models.Model):
         return f"Notification preferences of {self.user_id}"
 
     def channel(self, kind: str) -> str:
+        if kind not in NotificationKind.values:
+            return Channel.PAGE
         return getattr(self, NotificationKind(kind).value)
 
 
@@ -120,13 +127,15 @@ class NotificationQuerySet(models.QuerySet):
 
 class Notification(models.Model):
     recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
-    kind = models.CharField(max_length=7, choices=NotificationKind)
+    kind = models.CharField(max_length=10, choices=NOTICE_KINDS)
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="+")
     # CASCADE: a comment removed takes its notifications with it (a placeholder's are withdrawn by the service).
     comment = models.ForeignKey("blog.Comment", on_delete=models.CASCADE, related_name="notifications")
     actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created = models.DateTimeField(auto_now_add=True)
     read = models.DateTimeField(null=True, blank=True)
+    # What a moderator said to the author (kind "rejected").
+    note = models.TextField(blank=True, db_default="")
     # The email that tells of it, if its recipient hears of this kind by email.
     delivery = models.ForeignKey(
         EmailDelivery, on_delete=models.SET_NULL, null=True, blank=True, related_name="notifications"
@@ -146,11 +155,13 @@ class Notification(models.Model):
     def as_json(self) -> dict[str, object]:
         """As the list's JSON and the live frame show it (actor and comment loaded)."""
         actor = self.actor.get_username() if self.actor is not None else None
-        return self.json_of(self.pk, self.kind, self.comment, actor, self.created, read=self.read is not None)
+        return self.json_of(
+            self.pk, self.kind, self.comment, actor, self.created, read=self.read is not None, note=self.note
+        )
 
     @staticmethod
     def json_of(
-        pk: int, kind: str, comment: Comment, actor: str | None, created: datetime, *, read: bool
+        pk: int, kind: str, comment: Comment, actor: str | None, created: datetime, *, read: bool, note: str = ""
     ) -> dict[str, object]:
         """The JSON from its parts: the thousands a followed post makes are never loaded as models."""
         return {
@@ -161,4 +172,5 @@ class Notification(models.Model):
             "actor": actor,
             "created": created.isoformat(),
             "read": read,
+            "note": note,
         }

@@ -24,6 +24,7 @@ from blog.accounts.models import User
 from blog.comments.markup import mention_candidates
 from blog.comments.models import Comment
 from blog.notifications.models import (
+    REJECTED,
     Channel,
     EmailDelivery,
     Follow,
@@ -252,3 +253,20 @@ def post_follow(*, user: User, post: Post, following: bool) -> None:
     if not post.is_published:
         raise PermissionDenied(MESSAGE_CANNOT_FOLLOW)
     Follow.objects.update_or_create(user=user, post=post, defaults={"following": following})
+
+
+def comment_rejected_notify(comment: Comment, *, actor: User, note: str) -> None:
+    """Inside the rejection's transaction: its author alone hears that a moderator did not approve it, and why."""
+    if comment.author_id is None:
+        return
+    notification = Notification.objects.create(
+        recipient_id=comment.author_id,
+        kind=REJECTED,
+        post_id=comment.post_id,
+        comment=comment,
+        actor=actor,
+        note=note,
+    )
+    unread = _unread_counts([comment.author_id]).get(comment.author_id, 0)
+    notice = events.Notice(comment.author_id, unread, notification.as_json())
+    events.publish_on_commit(events.NotificationsChanged((notice,)))

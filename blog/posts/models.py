@@ -48,7 +48,14 @@ class PostQuerySet(models.QuerySet["Post"]):
 
     def with_comment_counts(self) -> PostQuerySet:
         """Add comment_count, counted per post in a subquery (no join that multiplies the rows)."""
-        counts = Comment.objects.shown().filter(post=OuterRef("pk")).order_by().values("post").annotate(n=Count("*"))
+        counts = (
+            Comment.objects.shown()
+            .public()
+            .filter(post=OuterRef("pk"))
+            .order_by()
+            .values("post")
+            .annotate(n=Count("*"))
+        )
         return self.annotate(comment_count=Coalesce(Subquery(counts.values("n")), 0))
 
 

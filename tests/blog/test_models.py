@@ -92,4 +92,5 @@ def test_comment_json_shape(post, reader):
         "edited": None,
         "editable_until": (comment.created + timedelta(minutes=5)).isoformat(),
         "client_id": "c1",
+        "status": "published",
     }

@@ -43,7 +43,7 @@ async def test_http_login_session_authenticates_the_websocket(daphne_server):
 
         assert created["type"] == "comment.created"
         assert (created["comment"]["author"], created["comment"]["body"]) == ("writer", "Over the socket")
-        ack = {"type": "comment.ack", "client_id": "e2e-1", "id": created["comment"]["id"]}
+        ack = {"type": "comment.ack", "client_id": "e2e-1", "id": created["comment"]["id"], "status": "published"}
         assert ack in writer_frames
 
         async with anonymous.get(

@@ -44,7 +44,7 @@ async def test_logged_in_users_comment_reaches_every_reader_and_is_acked(sockets
     frames = [await writer.receive_json_from(), await writer.receive_json_from()]
     comment = await Comment.objects.aget()
     assert comment.body == "Live!"
-    assert {"type": "comment.ack", "client_id": "c1", "id": comment.pk} in frames
+    assert {"type": "comment.ack", "client_id": "c1", "id": comment.pk, "status": "published"} in frames
     for socket in (first_reader, second_reader):
         created = await socket.receive_json_from()
         assert created["type"] == "comment.created"
@@ -59,6 +59,7 @@ async def test_logged_in_users_comment_reaches_every_reader_and_is_acked(sockets
             "edited": None,
             "editable_until": (comment.created + timedelta(minutes=5)).isoformat(),
             "client_id": "c1",
+            "status": "published",
         }
         assert await socket.receive_nothing()
 
@@ -79,8 +80,8 @@ async def test_repeated_client_id_over_the_socket_acks_the_first_comment(sockets
     await writer.send_json_to({"type": "comment.create", "body": "Once", "client_id": "retry-me"})
     ack = await writer.receive_json_from()
     comment = await Comment.objects.aget()
-    assert {"type": "comment.ack", "client_id": "retry-me", "id": comment.pk} in first
-    assert ack == {"type": "comment.ack", "client_id": "retry-me", "id": comment.pk}
+    assert {"type": "comment.ack", "client_id": "retry-me", "id": comment.pk, "status": "published"} in first
+    assert ack == {"type": "comment.ack", "client_id": "retry-me", "id": comment.pk, "status": "published"}
     assert await writer.receive_nothing(), "a repeated client_id must not be broadcast again"
 
 
@@ -304,6 +305,6 @@ async def test_connect_comment_and_disconnect_each_log_one_line_without_secrets(
     ]
     assert lines == [
         f"websocket connected post={post.pk} user={reader.pk}",
-        f"comment saved id={comment.pk} post={post.pk} author={reader.pk}",
+        f"comment saved id={comment.pk} post={post.pk} author={reader.pk} status=published",
         f"websocket disconnected post={post.pk} user={reader.pk} code=1000",
     ]

@@ -27,7 +27,7 @@ async def test_a_reply_over_the_socket_reaches_every_reader_under_its_parent(soc
     assert (created["comment"]["id"], created["comment"]["parent"]) == (saved.pk, top.pk)
     assert (saved.parent_id, saved.thread_id, saved.depth) == (top.pk, top.pk, 1)
     frames = [await writer.receive_json_from(), await writer.receive_json_from()]
-    assert {"type": "comment.ack", "client_id": "r1", "id": saved.pk} in frames
+    assert {"type": "comment.ack", "client_id": "r1", "id": saved.pk, "status": "published"} in frames
 
 
 @pytest.mark.parametrize(

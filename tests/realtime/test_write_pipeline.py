@@ -20,12 +20,12 @@ class HeldWrites:
         self.release: dict[str, asyncio.Event] = {}
         self.changed = asyncio.Event()
 
-    async def handler(self, consumer: CommentConsumer, frame: dict) -> int:
+    async def handler(self, consumer: CommentConsumer, frame: dict) -> dict:
         body = frame["body"]
         self.note(f"start {body}")
         await self.release.setdefault(body, asyncio.Event()).wait()
         self.note(f"end {body}")
-        return ord(body)
+        return {"id": ord(body)}
 
     def note(self, entry: str) -> None:
         self.log.append(entry)
@@ -89,7 +89,7 @@ async def test_past_the_limit_the_next_write_waits_for_the_oldest(sockets, post,
 
 
 async def test_a_write_that_fails_unexpectedly_closes_the_socket_with_1011(sockets, post, author, monkeypatch):
-    async def broken(consumer: CommentConsumer, frame: dict) -> int:
+    async def broken(consumer: CommentConsumer, frame: dict) -> dict:
         raise RuntimeError("a bug")
 
     monkeypatch.setitem(CommentConsumer.client_frame_handlers, "comment.create", broken)

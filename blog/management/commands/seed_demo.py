@@ -28,7 +28,8 @@ DEMO_POSTS = [
     ("A draft nobody sees yet", "Only its author and the Editors can read this one."),
 ]
 
-DEMO_COMMENTS = ["First! Does this show up live?", "It does - try it from a second browser."]
+# One text per post: the same text on two posts is a spam signal (blog/moderation/checks.py).
+DEMO_COMMENTS = ["First! Does this show up live on “{title}”?", "It does - try it from a second browser."]
 
 
 class Command(BaseCommand):
@@ -56,7 +57,9 @@ class Command(BaseCommand):
             if published:
                 # client_id makes a second run find these comments instead of adding more.
                 # The second answers the first: the demo shows a thread.
-                first = comment_post(post=post, author=writer, body=DEMO_COMMENTS[0], client_id=f"seed-{post.pk}")
+                first = comment_post(
+                    post=post, author=writer, body=DEMO_COMMENTS[0].format(title=title), client_id=f"seed-{post.pk}"
+                )
                 comment_post(
                     post=post,
                     author=editor,

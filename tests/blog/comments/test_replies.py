@@ -148,6 +148,7 @@ def test_deleting_a_comment_with_replies_leaves_a_placeholder_without_text_or_au
         "edited": None,
         "editable_until": None,
         "client_id": None,
+        "status": "published",
         "deleted": True,
     }
     assert listed[1]["parent"] == top.pk

@@ -36,6 +36,7 @@ def test_the_list_as_json_newest_first_with_the_unread_count(author_browser, aut
         "actor": "reader",
         "created": answer["notifications"][0]["created"],
         "read": False,
+        "note": "",
     }
     assert answer["next_before"] is None
 

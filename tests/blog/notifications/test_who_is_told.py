@@ -145,7 +145,7 @@ def test_the_new_notification_is_pushed_with_the_count_after_it(post, author, re
     assert last.notification["comment"] == comment.pk
     assert last.notification["kind"] == "comment"
     assert last.notification["actor"] == "reader"
-    assert set(last.notification) == {"id", "kind", "post", "comment", "actor", "created", "read"}
+    assert set(last.notification) == {"id", "kind", "post", "comment", "actor", "created", "read", "note"}
 
 
 def test_marking_read_one_or_all_pushes_the_count(post, author, reader, told):

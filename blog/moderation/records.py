@@ -1,0 +1,48 @@
+"""The audit trail, and what the moderation queue hears: written inside the transaction of the change they record.
+
+The comment service (blog/comments/services.py) records the comments it holds and
+others' comments it deletes here; blog/moderation/services.py records the rest.
+"""
+
+from __future__ import annotations
+
+from blog import events
+from blog.accounts.models import User
+from blog.comments.models import Comment
+from blog.moderation import selectors
+from blog.moderation.models import Flag, ModerationAction
+
+
+def action_record(
+    kind: str, *, actor: User | None, comment: Comment | None = None, author: User | None = None, reason: str = ""
+) -> ModerationAction:
+    """One row of the audit trail: who (None: the blog itself), what, to whose comment or account, and why."""
+    return ModerationAction.objects.create(
+        kind=kind,
+        actor=actor,
+        author_id=comment.author_id if comment is not None else author.pk if author is not None else None,
+        comment=comment,
+        comment_number=comment.pk if comment is not None else None,
+        body=comment.body if comment is not None else "",
+        post_id=comment.post_id if comment is not None else None,
+        reason=reason,
+    )
+
+
+def has_open_flags(comment: Comment) -> bool:
+    return Flag.objects.filter(comment=comment, cleared__isnull=True).exists()
+
+
+def comment_held(comment: Comment) -> None:
+    """A new comment was saved pending: on the record, and in every moderator's queue once committed."""
+    action_record(ModerationAction.Kind.HOLD, actor=None, comment=comment, reason=comment.held_reason)
+    queue_announce(comment.pk)
+
+
+def queue_announce(comment_id: int, *, action: str | None = None, actor: User | None = None) -> None:
+    """Tell the moderators' queues how the comment stands now: its entry, or that it left the queue and why."""
+    item = selectors.queue_item(comment_id)
+    by = actor.get_username() if actor is not None else None
+    events.publish_on_commit(
+        events.ModerationChanged(comment_id, item, action=None if item is not None else action, actor=by)
+    )
