@@ -15,10 +15,14 @@ PASSWORD = "correct-horse-battery-staple"
 _sequence = itertools.count(1)
 
 
-def make_user(username: str | None = None, *, editor: bool = False, **fields: object) -> User:
+def make_user(
+    username: str | None = None, *, editor: bool = False, moderator: bool = False, **fields: object
+) -> User:
     user = User.objects.create_user(username=username or f"user{next(_sequence)}", password=PASSWORD, **fields)
     if editor:
         user.groups.add(editors_group())
+    if moderator:
+        user.groups.add(migration_group("Moderators"))
     return user
 
 
@@ -28,7 +32,22 @@ def editors_group() -> Group:
     if not Group.objects.filter(name="Editors").exists():
         migration = importlib.import_module("blog.migrations.0002_editors_group")
         migration.create_editors(django_apps, schema_editor=None)
+    moderation_groups()
     return Group.objects.get(name="Editors")
+
+
+def moderation_groups() -> None:
+    """Moderators and Trusted, and the Editors' moderation right, as migration 0011 makes them."""
+    if not Group.objects.filter(name="Moderators").exists():
+        migration = importlib.import_module("blog.migrations.0011_moderation")
+        migration.create_moderation_groups(django_apps, schema_editor=None)
+
+
+def migration_group(name: str) -> Group:
+    if name == "Editors":
+        return editors_group()
+    moderation_groups()
+    return Group.objects.get(name=name)
 
 
 def make_post(author: User, *, published: bool = True, title: str | None = None, body: str = "Hello.") -> Post:
