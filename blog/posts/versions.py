@@ -122,9 +122,13 @@ def cacheable(post: Post) -> Post:
 
 def changed_post_id(event: events.Event) -> int | None:
     match event:
-        case events.CommentCreated(comment=comment) | events.CommentUpdated(comment=comment):
+        case (
+            events.CommentCreated(comment=comment)
+            | events.CommentUpdated(comment=comment)
+            | events.CommentPublished(comment=comment)
+        ):
             return comment.post_id
-        case events.CommentDeleted(change=change):
+        case events.CommentDeleted(change=change) | events.CommentHidden(change=change):
             return change.post_id
         case events.PostChanged(post_id=post_id):
             return post_id
