@@ -388,7 +388,10 @@ BLOG_COMMENT_CHECKS = env_list(
     "blog.moderation.checks.too_many_links,blog.moderation.checks.repeated_body,blog.moderation.checks.listed_words",
 )
 # More links than this in one comment is a spam signal.
-BLOG_SPAM_MAX_LINKS = int(os.environ.get("BLOG_SPAM_MAX_LINKS", "3"))
+BLOG_SPAM_MAX_LINKS = os.environ.get("BLOG_SPAM_MAX_LINKS", "3").strip()
+if not BLOG_SPAM_MAX_LINKS.isdigit():
+    raise ImproperlyConfigured("BLOG_SPAM_MAX_LINKS must be a whole number, 0 or more.")
+BLOG_SPAM_MAX_LINKS = int(BLOG_SPAM_MAX_LINKS)
 # Words (or phrases) that hold a comment, compared case-insensitively: comma-separated.
 BLOG_SPAM_WORDS = env_list("BLOG_SPAM_WORDS", "")
 

@@ -107,3 +107,19 @@ def test_every_middleware_runs_in_the_event_loop(settings):
     """One sync-only middleware makes Django run the whole chain through a thread and back, on every request."""
     sync_only = [path for path in settings.MIDDLEWARE if not getattr(import_string(path), "async_capable", False)]
     assert sync_only == []
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("BLOG_COMMENT_MODERATION", "sometimes"),
+        ("BLOG_FLAG_THRESHOLD", "0"),
+        ("BLOG_FLAG_THRESHOLD", "three"),
+        ("BLOG_SPAM_MAX_LINKS", "-1"),
+        ("BLOG_SPAM_MAX_LINKS", "many"),
+    ],
+)
+def test_bad_moderation_settings_stop_the_server_naming_the_variable(variable, value):
+    result = start_django(DJANGO_DEBUG="1", **{variable: value})
+    assert result.returncode != 0
+    assert f"{variable} must be" in result.stderr
