@@ -22,6 +22,7 @@ const KIND_TEXT = {
   reply: 'replied to your comment',
   mention: 'mentioned you',
   comment: 'commented on a post you follow',
+  rejected: 'did not approve your comment',
 };
 
 let failures = 0;

@@ -127,3 +127,14 @@ def test_a_moderator_bans_over_http(post, reader, moderator):
     assert response.json()["done"] == "ban"
     reader.refresh_from_db()
     assert not reader.is_active
+
+
+def test_the_author_of_a_rejected_comment_reads_why_in_their_notifications(settings, post, reader, moderator):
+    settings.BLOG_COMMENT_MODERATION = "all"
+    held = comment_services.comment_post(post=post, author=reader, body="Please?").comment
+    moderation.comment_reject(comment_id=held.pk, actor=moderator, reason="Please stay on topic")
+
+    page = client_of(reader).get(reverse("notification_list")).content.decode()
+
+    assert "did not approve your comment on" in page and "The moderator said: Please stay on topic" in page
+    assert f'href="{post.get_absolute_url()}"' in page
