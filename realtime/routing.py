@@ -6,6 +6,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.urls import path, re_path
 
 from realtime.consumers import CommentConsumer
+from realtime.moderation import ModerationConsumer
 from realtime.notifications import NotificationConsumer
 
 logger = logging.getLogger(__name__)
@@ -25,5 +26,6 @@ class NoSuchSocket(AsyncWebsocketConsumer):
 websocket_urlpatterns = [
     path("ws/posts/<int:post_id>/comments/", CommentConsumer.as_asgi()),
     path("ws/notifications/", NotificationConsumer.as_asgi()),
+    path("ws/moderation/", ModerationConsumer.as_asgi()),
     re_path(r"", NoSuchSocket.as_asgi()),
 ]
