@@ -285,6 +285,8 @@ def comment_edit(*, comment: Comment, actor: User, body: str) -> Comment:
         )
         events.publish_on_commit(events.CommentUpdated(comment, change))
         notification_services.comment_edit_notify(comment)
+        if moderation_records.has_open_flags(comment):
+            moderation_records.queue_announce(comment.pk)  # moderators judge what it says now
     logger.info("comment edited id=%s post=%s author=%s", comment.pk, comment.post_id, actor.pk)
     return comment
 

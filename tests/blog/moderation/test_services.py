@@ -331,3 +331,11 @@ def test_the_queue_lists_held_hidden_and_flagged_comments_oldest_first_with_the_
     assert items[0]["author"]["history"] == {"approved": 0, "rejected": 1, "removed": 0, "flags": 0}
     assert items[1]["author"]["history"] == {"approved": 2, "rejected": 0, "removed": 0, "flags": 1}
     assert (items[1]["flags"], items[1]["flag_count"], items[1]["status"]) == ({"off-topic": 1}, 1, "published")
+
+
+def test_an_edit_of_a_flagged_comment_reaches_the_queue_as_it_reads_now(post, author, reader, heard):
+    comment = make_comment(post, author, body="Before")
+    moderation.comment_flag(comment_id=comment.pk, user=reader, reason="spam")
+    with heard.committing():
+        comment_services.comment_edit(comment=comment, actor=author, body="After")
+    assert heard.of(events.ModerationChanged)[-1].item["body"] == "After"
