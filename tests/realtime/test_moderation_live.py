@@ -144,3 +144,17 @@ async def test_a_ban_ends_the_banned_users_open_sockets_at_once(sockets, post, r
     socket, _ = await reading_socket(sockets, post, reader)
     await sync_to_async(moderation.user_ban)(user_id=reader.pk, actor=moderator, reason="Spam")
     await session_ended_is_pushed(socket)
+
+
+async def test_a_reader_resuming_after_a_hiding_never_gets_the_hidden_comment(sockets, post, author, settings):
+    settings.BLOG_FLAG_THRESHOLD = 1
+    before = await sync_to_async(make_comment)(post, author, body="Seen")
+    hidden = await sync_to_async(make_comment)(post, author, body="Hidden while away")
+    flagger = await sync_to_async(make_user)("flagger")
+    await sync_to_async(moderation.comment_flag)(comment_id=hidden.pk, user=flagger, reason="spam")
+
+    socket, _ = await sockets.connect(post.pk, query=f"after={before.pk}&changes_after=0")
+
+    frames = await all_frames(socket)
+    assert not [frame for frame in frames if frame["type"] == "comment.created"]
+    assert [frame["id"] for frame in frames if frame["type"] == "comment.hidden"] == [hidden.pk]
