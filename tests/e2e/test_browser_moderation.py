@@ -85,4 +85,10 @@ async def test_a_held_comment_is_approved_live_from_the_queue(start_daphne, serv
         announcer = moderator.locator("#moderation-announcer")
         await expect(announcer).to_have_text(f"Comment {comment_id} approved by {moderator_name}.")
         await expect(moderator.locator("li.moderation-item")).to_have_count(1)  # the flagged one stays
+
+        # An author's hold changes no entry's place in the queue: the page shows it at once all the same.
+        await flagged.get_by_role("button", name="Always hold").click()
+        await expect(moderator.locator("#moderation-message")).to_contain_text("Saved: this author's comments are held")
+        await expect(flagged.get_by_role("button", name="Stop holding")).to_be_visible()
+        await expect(flagged).to_contain_text("(always held)")
     assert problems.messages == []
