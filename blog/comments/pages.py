@@ -366,33 +366,39 @@ ID_SLOT = str(2**62)
 
 
 class Controls:
-    """One reader's Edit and Delete controls for a page: the template is rendered once per variant, not per comment.
+    """One reader's Edit, Delete and Flag controls for a page: the template is rendered once per
+    variant, not per comment.
 
     Rendering it for each of a page's 50 comments took longer than the rest of a logged-in reader's page.
     """
 
     def __init__(self, reader: Reader) -> None:
         self.reader = reader
-        self.variants: dict[bool, list[str]] = {}
+        self.variants: dict[tuple[bool, bool, bool], list[str]] = {}
 
     def for_comment(self, comment: CommentStamp) -> str:
         if comment.placeholder:
             return ""
         own = comment.author_id == self.reader.user.pk
-        if not (own or self.reader.can_moderate):
-            return ""
-        can_edit = own and comment.editable_until > self.reader.now
-        if can_edit not in self.variants:
-            self.variants[can_edit] = self.split_at_slots(can_edit)
-        return str(comment.id).join(self.variants[can_edit])
+        # Every comment on a page is published: others' may be flagged, one's own never.
+        variant = (own and comment.editable_until > self.reader.now, own or self.reader.can_moderate, not own)
+        if variant not in self.variants:
+            self.variants[variant] = self.split_at_slots(*variant)
+        return str(comment.id).join(self.variants[variant])
 
-    def split_at_slots(self, can_edit: bool) -> list[str]:
-        html = self.render(ID_SLOT, can_edit)
+    def split_at_slots(self, can_edit: bool, can_delete: bool, can_flag: bool) -> list[str]:
+        html = self.render(ID_SLOT, can_edit=can_edit, can_delete=can_delete, can_flag=can_flag)
         parts = html.split(ID_SLOT)
-        if len(parts) - 1 != (2 if can_edit else 1):  # the edit link and the delete form name the comment
+        if len(parts) - 1 != can_edit + can_delete + can_flag:  # each control names the comment once
             raise ImproperlyConfigured(f"{ACTIONS_TEMPLATE} must name the comment once per control")
         return parts
 
-    def render(self, comment_id: str, can_edit: bool) -> str:
-        context = {"comment_id": comment_id, "can_edit": can_edit, "csrf_token": self.reader.csrf_token}
+    def render(self, comment_id: str, *, can_edit: bool, can_delete: bool, can_flag: bool) -> str:
+        context = {
+            "comment_id": comment_id,
+            "can_edit": can_edit,
+            "can_delete": can_delete,
+            "can_flag": can_flag,
+            "csrf_token": self.reader.csrf_token,
+        }
         return get_template(ACTIONS_TEMPLATE).render(context)

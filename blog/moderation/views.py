@@ -13,15 +13,18 @@ from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from blog.comments.models import Comment
-from blog.failures import SERVICE_REFUSALS, failure_from
-from blog.http import login_required_or_401, refused, wants_json
+from blog.failures import SERVICE_REFUSALS, Failure, failure_from
+from blog.http import login_required_or_401, refused, wants_json, with_retry_after
 from blog.moderation import services
+from blog.moderation.models import Flag
 from blog.posts import selectors as post_selectors
+from blog.posts.models import Post
 
 REASON_MAX_LENGTH = 500
 
@@ -95,21 +98,34 @@ async def user_hold(request: HttpRequest, user_id: int) -> HttpResponse:
 
 
 @login_required_or_401
-@require_POST
+@require_http_methods(["GET", "POST"])
 async def comment_flag(request: HttpRequest, comment_id: int) -> HttpResponse:
-    """A reader's flag, with a `reason` (spam, abuse, off-topic or other)."""
-    comment = await Comment.objects.public().filter(pk=comment_id, deleted__isnull=True).afirst()
-    if comment is None or not await post_selectors.post_is_visible(request.user, comment.post_id):
+    """GET: the page that asks why (a reader without the script flags there too). POST: a reader's flag,
+    with a `reason` (spam, abuse, off-topic or other); a refusal is said on that page, or as JSON."""
+    comment = await Comment.objects.public().shown().select_related("author").filter(pk=comment_id).afirst()
+    post = None if comment is None else await post_selectors.visible_post(request.user, comment.post_id)
+    if post is None:
         raise Http404("No such comment.")
+    if request.method == "GET":
+        return flag_page(request, comment, post)
+    reason = request.POST.get("reason", "")
     try:
-        hidden = await sync_to_async(services.comment_flag)(
-            comment_id=comment_id, user=request.user, reason=request.POST.get("reason", "")
-        )
+        hidden = await sync_to_async(services.comment_flag)(comment_id=comment_id, user=request.user, reason=reason)
     except SERVICE_REFUSALS as error:
-        return refused(request, failure_from(error))
+        failure = failure_from(error)
+        if wants_json(request):
+            return refused(request, failure)
+        return with_retry_after(flag_page(request, comment, post, failure=failure, chosen=reason), failure)
     message = MESSAGE_FLAGGED_AND_HIDDEN if hidden else MESSAGE_FLAGGED
     if wants_json(request):
         return JsonResponse({"flagged": comment_id, "hidden": hidden, "message": message})
     messages.success(request, message)
-    post_url = reverse("blog:post_detail", args=[comment.post_id])
-    return redirect(f"{post_url}#comment-{comment_id}" if not hidden else post_url)
+    return redirect(f"{post.get_absolute_url()}#comment-{comment_id}" if not hidden else post.get_absolute_url())
+
+
+def flag_page(
+    request: HttpRequest, comment: Comment, post: Post, *, failure: Failure | None = None, chosen: str = ""
+) -> TemplateResponse:
+    context = {"comment": comment, "post": post, "reasons": Flag.Reason.choices, "chosen": chosen, "failure": failure}
+    status = failure.http_status if failure is not None else 200
+    return TemplateResponse(request, "moderation/flag.html", context, status=status)
