@@ -16,8 +16,7 @@ from blog.moderation import policy
 from blog.moderation import selectors as moderation_selectors
 from blog.moderation import services as moderation_services
 from realtime import moderation as moderation_socket_module
-from tests.blog.moderation.test_queue_views import make_moderator
-from tests.factories import make_comment
+from tests.factories import make_comment, make_user
 from tests.realtime.conftest import ALLOWED_ORIGIN, Socket, logged_in_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -51,12 +50,12 @@ async def open_queue(sockets, user) -> tuple[Socket, dict]:
 
 @pytest.fixture
 def moderator(transactional_db):
-    return make_moderator("mod")
+    return make_user("mod", moderator=True)
 
 
 @pytest.fixture
 def other_moderator(transactional_db):
-    return make_moderator("mod2")
+    return make_user("mod2", moderator=True)
 
 
 async def test_an_anonymous_handshake_is_refused(sockets):

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 import re
 from html import unescape
 
 import pytest
-from django.apps import apps as django_apps
-from django.contrib.auth.models import Group
 
 from blog.comments import services as comment_services
-from blog.models import Comment, User
+from blog.models import Comment
 from blog.moderation import policy
 from blog.moderation import services as moderation_services
 from tests.factories import make_comment, make_post, make_user
@@ -41,30 +38,15 @@ ITEM_FIELDS = {
 FORM = re.compile(r'<form method="post" action="([^"]+)">(.*?)</form>', re.S)
 
 
-def make_moderator(username: str) -> User:
-    """A member of the Moderators group of migration 0011. Transactional tests empty every table,
-    migration data included, so the group is made again by the migration's own code when missing."""
-    migration = importlib.import_module("blog.migrations.0011_moderation")
-    migration.create_moderation_groups(django_apps, schema_editor=None)
-    user = make_user(username)
-    user.groups.add(Group.objects.get(name="Moderators"))
-    return user
-
-
 @pytest.fixture
-def moderator(db):
-    return make_moderator("mod")
-
-
-@pytest.fixture
-def queue(settings, post, author, reader):
+def queue(settings, post, author, reader, moderator):
     """A flagged comment of the author's, then a held comment of the reader's, who has one comment
     published and one rejected already."""
     other_reader = make_user("other-reader")
     make_comment(post, reader, body="An earlier comment, published.")
     settings.BLOG_COMMENT_MODERATION = "all"
     rejected = comment_services.comment_post(post=post, author=reader, body="A comment that was rejected.").comment
-    moderation_services.comment_reject(comment_id=rejected.pk, actor=make_moderator("mod0"), reason="Off topic")
+    moderation_services.comment_reject(comment_id=rejected.pk, actor=moderator, reason="Off topic")
     settings.BLOG_COMMENT_MODERATION = "off"
     flagged = make_comment(post, author, body="Flagged **words**")
     for flagger in (reader, other_reader):
