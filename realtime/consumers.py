@@ -34,7 +34,7 @@ from realtime.database_thread import on_database_thread
 from realtime.heartbeat import CLOSE_TOO_SLOW, Heartbeat, frame_bytes
 from realtime.hub import get_hub
 from realtime.session_gate import SessionGate
-from realtime.socket_basics import MESSAGE_NOT_TEXT, HeartbeatSocket
+from realtime.socket_basics import MESSAGE_NOT_JSON, MESSAGE_NOT_TEXT, MESSAGE_UNKNOWN_TYPE, HeartbeatSocket
 
 logger = logging.getLogger(__name__)
 
@@ -50,10 +50,8 @@ CLOSE_TOO_MANY_SOCKETS = 4429
 
 MESSAGE_BINARY = "Send JSON text frames; binary frames are not accepted."
 MESSAGE_TOO_LARGE = f"Frames are limited to {MAX_FRAME_BYTES // 1024} KiB."
-MESSAGE_NOT_JSON = "The frame is not valid JSON."
 MESSAGE_TOO_DEEP = "The frame is nested too deeply."
 MESSAGE_NOT_OBJECT = "The frame must be a JSON object."
-MESSAGE_UNKNOWN_TYPE = "Unknown frame type."
 MESSAGE_BAD_AFTER = "{name} must be a whole number."
 MESSAGE_CLIENT_ID_NOT_TEXT = "client_id must be text or null."
 MESSAGE_ID_NOT_NUMBER = "id must be a comment id (a whole number)."

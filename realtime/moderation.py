@@ -13,7 +13,6 @@ left to show, so it closes with 4401. It reads nothing from the client but pongs
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -25,17 +24,17 @@ from blog.moderation import selectors as moderation_selectors
 from realtime import broadcast
 from realtime.admission import HANDSHAKE_SCOPE_KEY, Handshake, HandshakeTooLate, check_in_time
 from realtime.caps import SocketSlot, socket_cap
-from realtime.consumers import CLOSE_TOO_MANY_SOCKETS, MESSAGE_NOT_JSON, MESSAGE_UNKNOWN_TYPE, client_address
+from realtime.consumers import CLOSE_TOO_MANY_SOCKETS, client_address
 from realtime.database_thread import on_database_thread
 from realtime.heartbeat import CLOSE_TOO_SLOW, Heartbeat
 from realtime.hub import get_hub
 from realtime.session_gate import CLOSE_SESSION_ENDED, SessionGate
-from realtime.socket_basics import HeartbeatSocket
+from realtime.socket_basics import ListeningSocket
 
 logger = logging.getLogger(__name__)
 
 
-class ModerationConsumer(HeartbeatSocket, SessionGate, AsyncWebsocketConsumer):
+class ModerationConsumer(ListeningSocket, SessionGate, AsyncWebsocketConsumer):
     # No channel of its own: the process's hub hands on the moderation group's events.
     channel_layer_alias = None
 
@@ -141,25 +140,9 @@ class ModerationConsumer(HeartbeatSocket, SessionGate, AsyncWebsocketConsumer):
         await self.close(code=CLOSE_SESSION_ENDED)
         return False
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        try:
-            frame = json.loads(text_data) if text_data is not None else None
-        except ValueError:
-            frame = None
-        if not isinstance(frame, dict):
-            await self.send_error("bad_request", MESSAGE_NOT_JSON)
-            return
-        if frame.get("type") != "pong":
-            await self.send_error("bad_request", MESSAGE_UNKNOWN_TYPE)
-            return
-        await self.on_pong(frame)
-
     async def close_too_slow(self, reason: str) -> None:
         logger.info("websocket closed reason=too-slow moderation user=%s %s", self.user_id, reason)
         await self.close(code=CLOSE_TOO_SLOW)
-
-    async def send_error(self, code: str, message: str, **extra: object) -> None:
-        await self.send_json({"type": "error", "code": code, "message": message, **extra})
 
 
 def moderator_in_time(user: User, handshake: Handshake | None) -> bool:

@@ -11,7 +11,6 @@ but pongs: the heartbeat bounds what an unread socket may hold here too.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -20,17 +19,17 @@ from blog.models import User
 from blog.notifications import selectors as notification_selectors
 from realtime.admission import HANDSHAKE_SCOPE_KEY, Handshake, HandshakeTooLate, check_in_time
 from realtime.caps import SocketSlot, socket_cap
-from realtime.consumers import CLOSE_TOO_MANY_SOCKETS, MESSAGE_NOT_JSON, MESSAGE_UNKNOWN_TYPE, client_address
+from realtime.consumers import CLOSE_TOO_MANY_SOCKETS, client_address
 from realtime.database_thread import on_database_thread
 from realtime.heartbeat import CLOSE_TOO_SLOW, Heartbeat
 from realtime.hub import get_hub
 from realtime.session_gate import CLOSE_SESSION_ENDED, SessionGate
-from realtime.socket_basics import HeartbeatSocket
+from realtime.socket_basics import ListeningSocket
 
 logger = logging.getLogger(__name__)
 
 
-class NotificationConsumer(HeartbeatSocket, SessionGate, AsyncWebsocketConsumer):
+class NotificationConsumer(ListeningSocket, SessionGate, AsyncWebsocketConsumer):
     # No channel of its own: the process's hub hands on the user group's events.
     channel_layer_alias = None
 
@@ -115,27 +114,11 @@ class NotificationConsumer(HeartbeatSocket, SessionGate, AsyncWebsocketConsumer)
         await self.close(code=CLOSE_SESSION_ENDED)
         return False
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        try:
-            frame = json.loads(text_data) if text_data is not None else None
-        except ValueError:
-            frame = None
-        if not isinstance(frame, dict):
-            await self.send_error("bad_request", MESSAGE_NOT_JSON)
-            return
-        if frame.get("type") != "pong":
-            await self.send_error("bad_request", MESSAGE_UNKNOWN_TYPE)
-            return
-        await self.on_pong(frame)
-
     # Sending: every frame passes the heartbeat, as on the comment socket (HeartbeatSocket).
 
     async def close_too_slow(self, reason: str) -> None:
         logger.info("websocket closed reason=too-slow notifications user=%s %s", self.user.pk, reason)
         await self.close(code=CLOSE_TOO_SLOW)
-
-    async def send_error(self, code: str, message: str, **extra: object) -> None:
-        await self.send_json({"type": "error", "code": code, "message": message, **extra})
 
 
 def unread_in_time(user: User, handshake: Handshake | None) -> int:

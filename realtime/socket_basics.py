@@ -1,13 +1,15 @@
-"""What the comment socket and the bell's socket do alike: send through the heartbeat, answer pongs,
-keep background work and leave the user's group.
+"""What the sockets do alike: send through the heartbeat, answer pongs, keep background work and
+leave the user's group (HeartbeatSocket); and, for the sockets that only listen (the bell's and
+the moderation queue's), refuse every client frame but a pong (ListeningSocket).
 
 Mixed in before AsyncWebsocketConsumer. The consumer provides heartbeat, hub, background,
-joined_user_id and send_error.
+joined_user_id and (but for a ListeningSocket) send_error.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable
 
 from autobahn.exception import Disconnected
@@ -15,6 +17,8 @@ from autobahn.exception import Disconnected
 from realtime import broadcast
 
 MESSAGE_NOT_TEXT = "{field} must be text."
+MESSAGE_NOT_JSON = "The frame is not valid JSON."
+MESSAGE_UNKNOWN_TYPE = "Unknown frame type."
 
 
 class HeartbeatSocket:
@@ -61,3 +65,23 @@ class HeartbeatSocket:
         if self.joined_user_id is not None:
             await self.hub.leave_user(self.joined_user_id, self)
             self.joined_user_id = None
+
+
+class ListeningSocket(HeartbeatSocket):
+    """A socket whose client only listens: its one frame is the heartbeat's pong."""
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            frame = json.loads(text_data) if text_data is not None else None
+        except ValueError:
+            frame = None
+        if not isinstance(frame, dict):
+            await self.send_error("bad_request", MESSAGE_NOT_JSON)
+            return
+        if frame.get("type") != "pong":
+            await self.send_error("bad_request", MESSAGE_UNKNOWN_TYPE)
+            return
+        await self.on_pong(frame)
+
+    async def send_error(self, code: str, message: str, **extra: object) -> None:
+        await self.send_json({"type": "error", "code": code, "message": message, **extra})
