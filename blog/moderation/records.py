@@ -46,3 +46,9 @@ def queue_announce(comment_id: int, *, action: str | None = None, actor: User | 
     events.publish_on_commit(
         events.ModerationChanged(comment_id, item, action=None if item is not None else action, actor=by)
     )
+
+
+def author_queue_announce(author_id: int) -> None:
+    """The author's entries in the queue, as they stand now (their account or "always hold" changed)."""
+    for comment_id in selectors.queue_comments().filter(author_id=author_id).values_list("pk", flat=True):
+        queue_announce(comment_id)

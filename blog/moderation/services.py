@@ -196,6 +196,7 @@ def user_ban(*, user_id: int, actor: User, reason: str = "") -> None:
         held = Comment.objects.select_for_update().filter(author=user, status=Comment.Status.PENDING)
         for comment in held.order_by("id"):
             _reject(comment, actor=actor, reason=REASON_BANNED)
+        records.author_queue_announce(user.pk)  # their hidden or flagged comments stay, for a decision
     logger.info("user banned id=%s by=%s", user_id, actor.pk)
 
 
@@ -210,3 +211,4 @@ def user_hold_set(*, user_id: int, actor: User, hold: bool) -> None:
             return
         User.objects.filter(pk=user.pk).update(always_hold=hold)
         records.action_record(Kind.ALWAYS_HOLD if hold else Kind.STOP_HOLDING, actor=actor, author=user)
+        records.author_queue_announce(user.pk)

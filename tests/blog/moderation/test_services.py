@@ -339,3 +339,14 @@ def test_an_edit_of_a_flagged_comment_reaches_the_queue_as_it_reads_now(post, au
     with heard.committing():
         comment_services.comment_edit(comment=comment, actor=author, body="After")
     assert heard.of(events.ModerationChanged)[-1].item["body"] == "After"
+
+
+def test_the_queue_hears_when_an_authors_account_or_holding_changes(post, author, reader, moderator, heard):
+    flagged = make_comment(post, reader, body="Flagged")
+    moderation.comment_flag(comment_id=flagged.pk, user=author, reason="spam")
+    with heard.committing():
+        moderation.user_hold_set(user_id=reader.pk, actor=moderator, hold=True)
+    assert heard.of(events.ModerationChanged)[-1].item["author"]["always_hold"] is True
+    with heard.committing():
+        moderation.user_ban(user_id=reader.pk, actor=moderator)
+    assert heard.of(events.ModerationChanged)[-1].item["author"]["active"] is False
