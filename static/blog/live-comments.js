@@ -15,6 +15,12 @@
  * Authors edit their comments in place (for the first five minutes), and
  * authors and moderators delete them, over the socket or HTTP the same way.
  * The server-rendered Edit link and Delete form keep working without it.
+ * Signed-in readers get a Flag link on others' comments, to a page that asks why.
+ *
+ * Moderation: a comment a moderator publishes (a held one approved, a hidden
+ * one restored) arrives as comment.created with a change number and takes its
+ * place by id; comment.hidden takes a comment and its replies away; the
+ * author's own comment held for approval stays on their page, marked.
  *
  * User text only ever reaches the page through textContent; the one HTML it
  * inserts is a comment's body as the server rendered and sanitised it ("html").
@@ -32,6 +38,7 @@ import { isLivePage, list, section, seenIds, state, viewer } from './live/page.j
 import {
   formatTime,
   hookRender,
+  publishComment,
   reloadComments,
   removeComment,
   renderComment,
@@ -55,9 +62,12 @@ import { enableMoreReplies } from './live/threads.js';
 
 const frameHandlers = new Map([
   ['hello', onHello],
-  ['comment.created', (frame) => renderComment(frame.comment)],
+  // With a change number: published by a moderator, older than comments shown maybe.
+  ['comment.created', (frame) => (typeof frame.change === 'number' ? publishComment : renderComment)(frame.comment)],
   ['comment.updated', (frame) => updateComment(frame.comment)],
   ['comment.deleted', (frame) => removeComment(frame.id, frame.placeholder === true)],
+  // Gone for readers until a moderator decides: like a deletion that leaves no placeholder.
+  ['comment.hidden', (frame) => removeComment(frame.id, false)],
   ['comment.ack', onCommentAck],
   ['error', onCommentError],
   ['resync', () => reloadComments()],

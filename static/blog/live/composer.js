@@ -2,6 +2,8 @@
  * The comment form: each comment is shown as pending and sent over the socket,
  * falling back to HTTP (fetch) and finally to a plain form submission. Every send
  * carries a client_id, so the server saves a comment once however many paths it took.
+ * A comment the server holds for a moderator stays where it was written, marked as
+ * awaiting approval: only its author and the moderators see it.
  */
 
 import {
@@ -14,7 +16,7 @@ import {
   state,
   viewer,
 } from './page.js';
-import { buildMeta, buildPendingBody, catchUp, renderComment, setViewer, updateCount } from './render.js';
+import { buildMeta, buildPendingBody, catchUp, renderComment, setViewer, showHeld, updateCount } from './render.js';
 import { endReply, pendingContainer, replyParent } from './replying.js';
 import { sendFrame, socketOpen } from './socket.js';
 
@@ -82,7 +84,9 @@ async function sendOverHttp(item) {
     return;
   }
   const payload = await response.json().catch(() => null);
-  if (response.ok && payload && payload.comment) {
+  if (response.ok && payload && payload.comment && payload.comment.status === 'pending') {
+    settleHeld(item, payload.comment.id);
+  } else if (response.ok && payload && payload.comment) {
     renderComment(payload.comment, false);
     settlePending(item, true);
   } else if (settlePending(item, false)) {
@@ -146,6 +150,18 @@ export function settlePending(item, succeeded) {
   return true;
 }
 
+// Saved, but held for a moderator: no comment.created follows, so the pending item settles as
+// the author's held comment, out of the post's total (render.js showHeld).
+function settleHeld(item, id) {
+  if (pending.get(item.clientId) !== item) return;
+  clearTimeout(item.timer);
+  pending.delete(item.clientId);
+  showHeld(item.li, id);
+  clearTextIfUnchanged(item);
+  updateSending();
+  updateCount();
+}
+
 function clearTextIfUnchanged(item) {
   if (state.form && state.form.elements.body.value === item.body) {
     state.form.elements.body.value = '';
@@ -185,6 +201,10 @@ function setMessage(...nodes) {
 export function onCommentAck(frame) {
   const item = pending.get(frame.client_id);
   if (!item) return;
+  if (frame.status === 'pending') {
+    settleHeld(item, frame.id);
+    return;
+  }
   if (seenIds.has(frame.id)) {
     settlePending(item, true);
     return;

@@ -19,6 +19,7 @@ export const wsPath = data.wsPath;
 export const commentsUrl = data.commentsUrl;
 export const deleteUrlPattern = data.commentDeleteUrl;
 export const editUrlPattern = data.commentEditUrl;
+export const flagUrlPattern = data.commentFlagUrl;
 export const threadUrlPattern = data.commentThreadUrl;
 // The page's CSRF token and Edit/Delete controls belong to this user's session.
 export const pageUser = data.user || null;

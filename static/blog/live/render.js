@@ -2,10 +2,13 @@
  * Comments on the page: built with the same markup as templates/blog/_comment.html
  * (user text only through textContent, bodies only as the HTML the server
  * sanitised), each reply in its parent's list of replies, kept in id order,
- * fetched when the socket missed some, and given the Edit and Delete controls the
- * reader may use. The list holds only a page of the post's comments (the newest
+ * fetched when the socket missed some, and given the Edit, Delete and Flag controls
+ * the reader may use. The list holds only a page of the post's comments (the newest
  * threads, any earlier ones the reader asked for, and of each thread its first
- * replies and those the reader opened); the heading counts them all.
+ * replies and those the reader opened); the heading counts them all. A comment a
+ * moderator publishes (held, or hidden and restored) joins it in id order; one
+ * hidden leaves it; the author's own comment held for a moderator stays where it
+ * was written, marked, until a moderator publishes it.
  *
  * This part imports only page.js. The comment form and the inline editors hear of
  * comments shown or gone through the callbacks given to hookRender().
@@ -22,6 +25,7 @@ import {
   editors,
   editUrlPattern,
   element,
+  flagUrlPattern,
   list,
   pageUser,
   pending,
@@ -151,18 +155,27 @@ function markEdited(li, edited) {
   if (edited) marker.title = 'Edited ' + formatTime(edited);
 }
 
-// Only the Edit link and Delete form; whether this reader gets them is syncActions' call.
-function buildActions(li) {
+// The Edit link, the Delete form and the Flag link, in the order _comment_actions.html has
+// them; which of them this reader gets is syncActions' call.
+function buildActions(li, controls) {
   const actions = element('div', 'comment-actions');
-  if (li.dataset.author === viewer.user && editWindowLeft(li) > 0) {
-    const link = element('a', 'comment-edit', 'Edit');
-    link.href = commentUrl(editUrlPattern, li.dataset.commentId);
-    scheduleEditLinkRemoval(link, li);
+  if (controls.includes('delete')) {
+    if (li.dataset.author === viewer.user && editWindowLeft(li) > 0) {
+      const link = element('a', 'comment-edit', 'Edit');
+      link.href = commentUrl(editUrlPattern, li.dataset.commentId);
+      scheduleEditLinkRemoval(link, li);
+      actions.appendChild(link);
+    }
+    // Without a token the server would refuse the form; a reload brings a working one.
+    const token = csrfToken();
+    if (token) actions.appendChild(buildDeleteForm(li.dataset.commentId, token));
+  }
+  if (controls.includes('flag') && flagUrlPattern) {
+    // A page that asks why, as without the script.
+    const link = element('a', 'comment-flag', 'Flag');
+    link.href = commentUrl(flagUrlPattern, li.dataset.commentId);
     actions.appendChild(link);
   }
-  // Without a token the server would refuse the form; a reload brings a working one.
-  const token = csrfToken();
-  if (token) actions.appendChild(buildDeleteForm(li.dataset.commentId, token));
   return actions.childElementCount > 0 ? actions : null;
 }
 
@@ -190,7 +203,9 @@ function insertInOrder(li, comment) {
     container = repliesOf(parent);
   }
   for (const other of container.children) {
-    if (other.classList.contains('pending') || Number(other.dataset.commentId) > comment.id) {
+    // The author's held comments keep their place by id too (data-held-id).
+    const otherId = Number(other.dataset.commentId || other.dataset.heldId);
+    if (other.classList.contains('pending') || otherId > comment.id) {
       container.insertBefore(li, other);
       return true;
     }
@@ -250,14 +265,18 @@ export function removeComment(id, placeholder) {
   // this page never counted (posted and deleted while it was away) changes nothing, nor
   // does the removal of a placeholder (the server's total leaves those out).
   const wasPlaceholder = li !== null && li.classList.contains('comment-deleted');
+  // Nor does one this page shows as held (a moderator removing a hidden comment): never in the total.
+  const wasHeld = li !== null && li.classList.contains('comment-held');
   if (!deletedIds.has(id)) {
     deletedIds.add(id);
-    if (!wasPlaceholder && (id <= countedThrough || countedIds.has(id))) state.commentCount -= 1;
+    if (!wasPlaceholder && !wasHeld && (id <= countedThrough || countedIds.has(id))) state.commentCount -= 1;
   }
   const editor = editors.get(id);
   if (editor) hooks.editorMustClose(editor);
   if (li) {
     hooks.commentGoing(li);
+    // A hidden comment goes with its replies: their editors too.
+    if (!placeholder) li.querySelectorAll('li[data-comment-id]').forEach((reply) => closeEditorOf(reply));
     if (placeholder) {
       makePlaceholder(li);
     } else {
@@ -267,6 +286,62 @@ export function removeComment(id, placeholder) {
   // A placeholder can still be shown with its replies later; a removed comment never again.
   if (!placeholder) seenIds.add(id);
   updateCount();
+}
+
+function closeEditorOf(li) {
+  const editor = editors.get(Number(li.dataset.commentId));
+  if (editor) hooks.editorMustClose(editor);
+}
+
+// A comment a moderator published: a held one approved, or a hidden one restored. New to this page
+// whatever its id, so it goes in by id order (or, shown already, is brought up to date) and joins
+// the total. Its frame is a numbered change (socket.js moves that cursor), not a new comment: the
+// comment cursor stays, or comments before it that the stream has not delivered would be skipped.
+export function publishComment(comment) {
+  const id = comment.id;
+  const found = document.getElementById('comment-' + id);
+  const held = found !== null && found.classList.contains('comment-held') ? found : null;
+  const shown = found !== null && held === null && list.contains(found) ? found : null;
+  const counted = !deletedIds.has(id) && (countedIds.has(id) || (shown !== null && !isPlaceholder(shown)));
+  if (!counted) state.commentCount += 1;
+  deletedIds.delete(id);
+  countedIds.add(id);
+  // What its author (or a moderator) saw of it while it waited gives way to the comment itself.
+  if (held) held.remove();
+  const own = comment.client_id && pending.get(comment.client_id);
+  if (own) hooks.ownCommentArrived(own);
+  if (shown) {
+    updateComment(comment);
+  } else if (insertInOrder(buildComment(comment), comment)) {
+    seenIds.add(id);
+  } else {
+    // A reply to a comment not on the page: "more replies" may show it later (a hiding had marked it gone).
+    seenIds.delete(id);
+  }
+  updateCount();
+}
+
+function isPlaceholder(li) {
+  return li.classList.contains('comment-deleted');
+}
+
+// The author's own comment that a moderator holds: nothing replaces or removes it (readers get no
+// frames about it) until a moderator publishes it. It is not in the total and cannot be answered.
+export function showHeld(li, id) {
+  li.classList.remove('pending');
+  li.classList.add('comment-held');
+  li.removeAttribute('aria-busy');
+  delete li.dataset.clientId;
+  li.id = 'comment-' + id;
+  li.dataset.heldId = String(id);
+  const sending = li.querySelector('.comment-sending');
+  const status = element('span', 'comment-status', 'Awaiting approval');
+  if (sending) {
+    sending.replaceWith(status);
+  } else {
+    li.prepend(status);
+  }
+  li.appendChild(element('p', 'held-note', 'Awaiting approval: only you and the moderators can see it.'));
 }
 
 export function updateComment(comment) {
@@ -286,6 +361,7 @@ export function commentBody(li) {
   return li.querySelector(':scope > .comment-body');
 }
 
+// Held comments carry data-held-id instead: no frame, resync or control is about them.
 function commentItems() {
   return list.querySelectorAll('li.comment[data-comment-id]');
 }
@@ -382,7 +458,7 @@ export async function refreshComment(id) {
   }
 }
 
-// ---- Who may edit and delete ----
+// ---- Who may edit, delete and flag ----
 
 export function setViewer(user, canModerate) {
   if (viewer.user === user && viewer.canModerate === canModerate) return;
@@ -398,16 +474,32 @@ function mayDelete(li) {
   return li.dataset.author === viewer.user || viewer.canModerate;
 }
 
+// Any signed-in reader may ask a moderator to look at someone else's comment (the server
+// refuses a second flag); the link needs no token, so whoever the socket says is reading.
+function mayFlag(li) {
+  return viewer.user !== null && li.dataset.author !== viewer.user;
+}
+
+// The controls a reader should have on a comment ('delete' brings Edit while the author may),
+// and those its actions show now, as one comparable word each.
+function controlsFor(li) {
+  if (isPlaceholder(li)) return '';
+  return [mayDelete(li) ? 'delete' : '', mayFlag(li) ? 'flag' : ''].join(' ').trim();
+}
+
+function controlsShown(actions) {
+  const deletes = actions.querySelector('.comment-delete') !== null;
+  const flags = actions.querySelector('.comment-flag') !== null;
+  return [deletes ? 'delete' : '', flags ? 'flag' : ''].join(' ').trim();
+}
+
 function syncActions(li) {
   const actions = li.querySelector(':scope > .comment-actions');
-  if (!mayDelete(li)) {
-    const editor = editors.get(Number(li.dataset.commentId));
-    if (editor) hooks.editorMustClose(editor);
-    if (actions) actions.remove();
-    return;
-  }
-  if (actions || li.classList.contains('comment-deleted')) return;
-  const built = buildActions(li);
+  if (!mayDelete(li)) closeEditorOf(li);
+  const controls = controlsFor(li);
+  if (actions && controlsShown(actions) === controls) return;
+  if (actions) actions.remove();
+  const built = controls && buildActions(li, controls);
   // Before the replies, as the server puts them.
   if (built) li.insertBefore(built, li.querySelector(':scope > ol.comment-replies, :scope > a.replies-more'));
 }
