@@ -88,8 +88,14 @@ class CommentQuerySet(models.QuerySet["Comment"]):
         return self.filter(deleted__isnull=True)
 
     def public(self) -> CommentQuerySet:
-        """What every reader may see: published comments (and placeholders), not those held, hidden or rejected."""
-        return self.filter(status=Comment.Status.PUBLISHED)
+        """What every reader may see: published comments (and placeholders), not those held, hidden or
+        rejected, nor the replies under a hidden one (they go with it until a moderator decides)."""
+        held_back = [Comment.Status.HIDDEN]  # held and rejected comments never have replies
+        return (
+            self.filter(status=Comment.Status.PUBLISHED)
+            .exclude(parent__status__in=held_back)
+            .exclude(thread__status__in=held_back)
+        )
 
     def under_review(self) -> CommentQuerySet:
         return self.filter(status__in=[Comment.Status.PENDING, Comment.Status.HIDDEN])

@@ -9,7 +9,7 @@ from blog.comments import services as comment_services
 from blog.models import Comment, CommentChange
 from blog.moderation import services as moderation
 from realtime import backlog, hub
-from tests.factories import make_comment, make_user
+from tests.factories import make_comment, make_reply, make_user
 from tests.realtime.test_revocation import reading_socket, session_ended_is_pushed
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -158,3 +158,31 @@ async def test_a_reader_resuming_after_a_hiding_never_gets_the_hidden_comment(so
     frames = await all_frames(socket)
     assert not [frame for frame in frames if frame["type"] == "comment.created"]
     assert [frame["id"] for frame in frames if frame["type"] == "comment.hidden"] == [hidden.pk]
+
+
+async def test_a_reply_under_a_hidden_comment_is_not_read_again_at_every_check(
+    sockets, post, author, reader, monkeypatch
+):
+    top = await sync_to_async(make_comment)(post, author, body="Top")
+    hidden = await sync_to_async(make_reply)(top, reader, body="Hidden")
+    socket, _ = await sockets.connect(post.pk)
+    moderator = await sync_to_async(make_user)(moderator=True)
+    await sync_to_async(moderation.comment_hide)(comment_id=hidden.pk, actor=moderator)
+    assert (await socket.receive_json_from())["type"] == "comment.hidden"
+    # Saved without a broadcast, under the hidden comment: readers may not see it.
+    await sync_to_async(make_reply)(hidden, author, body="Under it")
+    reads = []
+
+    def counted(read):
+        def read_and_count(post_id, ids):
+            reads.append(ids)
+            return read(post_id, ids)
+
+        return read_and_count
+
+    monkeypatch.setattr(hub, "TRACKED", tuple((kind, model, counted(read)) for kind, model, read in hub.TRACKED))
+    for _ in range(3):
+        await hub.get_hub().catch_up()
+
+    assert await socket.receive_nothing(timeout=0.3)
+    assert len(reads) == 1, "read once, then known"
