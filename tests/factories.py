@@ -15,9 +15,7 @@ PASSWORD = "correct-horse-battery-staple"
 _sequence = itertools.count(1)
 
 
-def make_user(
-    username: str | None = None, *, editor: bool = False, moderator: bool = False, **fields: object
-) -> User:
+def make_user(username: str | None = None, *, editor: bool = False, moderator: bool = False, **fields: object) -> User:
     user = User.objects.create_user(username=username or f"user{next(_sequence)}", password=PASSWORD, **fields)
     if editor:
         user.groups.add(editors_group())
