@@ -199,22 +199,26 @@ def _delete(comment: Comment, *, actor: User, recorded_as: str | None = None, re
         if recorded_as is not None:
             moderation_records.action_record(recorded_as, actor=actor, comment=locked, reason=reason)
         under_review = locked.status != Comment.Status.PUBLISHED or moderation_records.has_open_flags(locked)
-        if locked.status == Comment.Status.PENDING:
-            # Never shown to readers: nothing to tell them, and no number for their resume.
-            locked.delete()
-            placeholder = False
-        elif locked.replies.exists():
-            _leave_placeholder(locked)
+        # Readers have not got a held comment, and no longer have a hidden one (nor the replies under
+        # it): nothing to tell them, nothing to count down. A placeholder left for the replies shows
+        # with them at the next load.
+        announce = locked.status == Comment.Status.PUBLISHED
+        if locked.replies.exists():
+            _leave_placeholder(locked, announce=announce)
             placeholder = True
-        else:
+        elif announce:
             _remove(locked)
+            placeholder = False
+        else:
+            notification_services.comment_notifications_withdraw(locked.pk)
+            locked.delete()
             placeholder = False
         if under_review:
             moderation_records.queue_announce(comment.pk, action=recorded_as or "delete", actor=actor)
     return placeholder
 
 
-def _leave_placeholder(comment: Comment) -> None:
+def _leave_placeholder(comment: Comment, *, announce: bool = True) -> None:
     comment.revisions.all().delete()
     notification_services.comment_notifications_withdraw(comment.pk)
     # Published: a hidden comment's replies come back with the placeholder that holds them.
@@ -228,6 +232,8 @@ def _leave_placeholder(comment: Comment) -> None:
         status=Comment.Status.PUBLISHED,
     )
     comment.deleted = timezone.now()
+    if not announce:
+        return
     change = CommentChange.objects.create(
         post_id=comment.post_id, comment_id=comment.pk, kind=CommentChange.Kind.DELETED
     )

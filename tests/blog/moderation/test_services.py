@@ -350,3 +350,16 @@ def test_the_queue_hears_when_an_authors_account_or_holding_changes(post, author
     with heard.committing():
         moderation.user_ban(user_id=reader.pk, actor=moderator)
     assert heard.of(events.ModerationChanged)[-1].item["author"]["active"] is False
+
+
+def test_removing_a_hidden_comment_tells_readers_nothing_they_would_count_twice(post, author, reader, moderator, heard):
+    """Readers lost it when it was hidden (live, or on resume): a deletion now would count it down again."""
+    lone, answered = make_comment(post, author, body="Alone"), make_comment(post, author, body="Answered")
+    make_reply(answered, reader)
+    for comment in (lone, answered):
+        moderation.comment_hide(comment_id=comment.pk, actor=moderator)
+    with heard.committing():
+        for comment in (lone, answered):
+            moderation.comment_reject(comment_id=comment.pk, actor=moderator)
+    assert heard.of(events.CommentDeleted) == []
+    assert not CommentChange.objects.filter(kind=CommentChange.Kind.DELETED).exists()
