@@ -203,3 +203,10 @@ def test_the_queue_is_never_cached(client, moderator):
 def test_only_get_is_allowed(client, moderator):
     client.force_login(moderator)
     assert client.post(QUEUE).status_code == 405
+
+
+def test_the_site_menu_leads_moderators_to_the_queue_and_nobody_else(client, reader_client, moderator):
+    link = 'href="/moderation/"'
+    assert link not in reader_client.get("/blog/").content.decode()
+    client.force_login(moderator)
+    assert link in client.get("/blog/").content.decode()
