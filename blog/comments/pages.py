@@ -13,7 +13,7 @@ Indexes are small and short-lived and pieces are bounded by the comments that ex
 client asking for every possible cursor cannot fill the cache with copies of the same text.
 
 Pieces are user-neutral: they are rendered without a request, so no CSRF token, nonce or
-user reaches them. A logged-in reader's Edit and Delete controls are rendered per request,
+user reaches them. A logged-in reader's controls (Edit, Delete, Flag) are rendered per request,
 for the comments that reader may act on, into each comment's actions slot; a comment's
 replies go into its replies slot, so a page of threads is put together from flat pieces.
 """
