@@ -130,7 +130,8 @@ def _reply_parent(*, post: Post, parent_id: object, lock: bool = False) -> Comme
     """The comment a reply may answer: on this post, published, not deleted. Else ValidationError (errors.parent)."""
     if not isinstance(parent_id, int) or isinstance(parent_id, bool) or not 0 < parent_id < 2**63:
         raise ValidationError({"parent": [MESSAGE_PARENT_NOT_ID]})
-    comments = Comment.objects.select_for_update() if lock else Comment.objects
+    # Only the comment row is locked: its public() check joins its parent and thread.
+    comments = Comment.objects.select_for_update(of=("self",)) if lock else Comment.objects
     parent = comments.shown().public().filter(pk=parent_id, post_id=post.pk).first()
     if parent is None:
         raise ValidationError({"parent": [MESSAGE_NO_SUCH_PARENT]})

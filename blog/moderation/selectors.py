@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 from django.db.models import Count, Exists, OuterRef, Q
@@ -16,6 +17,7 @@ from django.urls import reverse
 from blog.accounts.models import User
 from blog.comments.models import Comment, CommentQuerySet
 from blog.moderation.models import Flag, ModerationAction
+from blog.moderation.policy import is_moderator
 from blog.posts.models import Post
 
 # The queue page shows this many entries, oldest first; the rest come as these are decided.
@@ -141,3 +143,35 @@ def held_on_post(post: Post, user: User, *, can_moderate: bool) -> list[Comment]
     if not can_moderate:
         comments = comments.filter(author=user)
     return list(comments.select_related("author").order_by("id")[:HELD_ON_POST_LIMIT])
+
+
+@dataclass(frozen=True)
+class HeldComment:
+    comment: Comment
+    open_flags: int
+
+    @property
+    def pending(self) -> bool:
+        """Held before readers saw it (else hidden after they did)."""
+        return self.comment.status == Comment.Status.PENDING
+
+
+@dataclass(frozen=True)
+class HeldComments:
+    """The post's held and hidden comments this reader sees only as their author, or as a moderator."""
+
+    comments: list[HeldComment]
+    moderating: bool
+
+
+def held_for_reader(user: User, post: Post) -> HeldComments:
+    """Sync, for the post page's render thread: the post's held and hidden comments this reader sees,
+    with their open flags for a moderator. Whether the user moderates is read from the permissions
+    the page loaded for the comments' controls: no query of its own."""
+    moderating = is_moderator(user)
+    comments = held_on_post(post, user, can_moderate=moderating)
+    flags = {}
+    if moderating and comments:
+        flags = flag_reasons(comment.pk for comment in comments)
+    held = [HeldComment(comment, sum(flags.get(comment.pk, {}).values())) for comment in comments]
+    return HeldComments(held, moderating)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
 
 from asgiref.sync import sync_to_async
@@ -19,7 +18,6 @@ from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from blog.accounts.models import User
 from blog.cache_control import shared_when_anonymous
 from blog.comments import cursors
 from blog.comments import pages as comment_pages
@@ -28,7 +26,6 @@ from blog.comments.forms import CommentForm
 from blog.comments.models import Comment
 from blog.comments.services import MESSAGE_NO_SUCH_PARENT
 from blog.http import bad_request_page
-from blog.moderation import policy as moderation_policy
 from blog.moderation import selectors as moderation_selectors
 from blog.notifications import selectors as notification_selectors
 from blog.posts import selectors as post_selectors
@@ -156,40 +153,11 @@ async def render_post_page(
         "following": SimpleLazyObject(partial(notification_selectors.follows, request.user, post)),
         # Never part of the cached comments, which every reader shares: read per request, the same way.
         # An anonymous reader has none, and costs no query for them.
-        "held": SimpleLazyObject(partial(held_comments, request.user, post)) if request.user.is_authenticated else None,
+        "held": SimpleLazyObject(partial(moderation_selectors.held_for_reader, request.user, post))
+        if request.user.is_authenticated
+        else None,
     }
     return TemplateResponse(request, "blog/post_detail.html", context, status=status)
-
-
-@dataclass(frozen=True)
-class HeldComment:
-    comment: Comment
-    open_flags: int
-
-    @property
-    def pending(self) -> bool:
-        """Held before readers saw it (else hidden after they did)."""
-        return self.comment.status == Comment.Status.PENDING
-
-
-@dataclass(frozen=True)
-class HeldComments:
-    """The post's held and hidden comments this reader sees only as their author, or as a moderator."""
-
-    comments: list[HeldComment]
-    moderating: bool
-
-
-def held_comments(user: User, post: Post) -> HeldComments:
-    """Sync, for the page's render thread. Whether the user moderates is read from the permissions
-    comment_reader() loaded for the comments' controls: no query of its own."""
-    moderating = moderation_policy.is_moderator(user)
-    comments = moderation_selectors.held_on_post(post, user, can_moderate=moderating)
-    flags = {}
-    if moderating and comments:
-        flags = moderation_selectors.flag_reasons(comment.pk for comment in comments)
-    held = [HeldComment(comment, sum(flags.get(comment.pk, {}).values())) for comment in comments]
-    return HeldComments(held, moderating)
 
 
 async def comment_reader(request: HttpRequest) -> comment_pages.Reader | None:
