@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -48,6 +49,13 @@ def rendered_bodies(bodies: Iterable[str], users: models.Manager | None = None) 
     return [render_comment_body(body, mentionable=mentionable) for body in bodies]
 
 
+def text_fingerprint(body: str) -> str:
+    """The body's text with case and spacing ignored, as a short digest: comments that say the same
+    thing share it, so a repeated text is found by an index lookup (blog/moderation/checks.py)."""
+    text = " ".join(body.casefold().split())
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
 def validate_storable_text(value: str, *, nul_message: str, surrogate_message: str) -> None:
     """Reject text that PostgreSQL or a browser could not store or show faithfully."""
     if "\x00" in value:
@@ -71,16 +79,17 @@ def validate_client_id(value: str) -> None:
 
 class CommentQuerySet(models.QuerySet["Comment"]):
     def bulk_create(self, objs: Iterable[Comment], *args: object, **kwargs: object) -> list[Comment]:
-        """As save() does, each body is rendered (body_html) on its way in."""
+        """As save() does, each body is rendered (body_html) and fingerprinted on its way in."""
         comments = list(objs)
         for comment, html in zip(comments, rendered_bodies(comment.body for comment in comments), strict=True):
-            comment.body_html = html
+            comment.body_html, comment.fingerprint = html, text_fingerprint(comment.body)
         return super().bulk_create(comments, *args, **kwargs)
 
     def update(self, **fields: object) -> int:
-        """As save() does, a new body is rendered (body_html) on its way in."""
+        """As save() does, a new body is rendered (body_html) and fingerprinted on its way in."""
         if isinstance(fields.get("body"), str):
             [fields["body_html"]] = rendered_bodies([fields["body"]])
+            fields["fingerprint"] = text_fingerprint(fields["body"])
         return super().update(**fields)
 
     def shown(self) -> CommentQuerySet:
@@ -164,7 +173,9 @@ class Comment(models.Model):
         max_length=10, choices=Status, default=Status.PUBLISHED, db_default=Status.PUBLISHED, editable=False
     )
     # Why it was held (blog/moderation/policy.py), for the moderators.
-    held_reason = models.CharField(max_length=200, blank=True, editable=False)
+    held_reason = models.CharField(max_length=200, blank=True, editable=False, db_default="")
+    # text_fingerprint(body), stored by save() like body_html.
+    fingerprint = models.CharField(max_length=32, blank=True, editable=False, db_default="")
 
     objects = CommentQuerySet.as_manager()
 
@@ -180,6 +191,9 @@ class Comment(models.Model):
         indexes = [
             models.Index(fields=["post", "id"]),
             models.Index(fields=["thread", "id"]),
+            # The same text from the same author (a spam signal, blog/moderation/checks.py): the check
+            # reads this index alone, never the rows (with their bodies) of a text posted many times.
+            models.Index(fields=["author", "fingerprint", "created", "post"], name="comment_same_text"),
             # The moderation queue: few rows, read oldest first.
             models.Index(fields=["id"], condition=Q(status__in=["pending", "hidden"]), name="comment_under_review"),
         ]
@@ -191,8 +205,9 @@ class Comment(models.Model):
         update_fields = kwargs.get("update_fields")
         if update_fields is None or "body" in update_fields:
             [self.body_html] = rendered_bodies([self.body])
+            self.fingerprint = text_fingerprint(self.body)
             if update_fields is not None:
-                kwargs["update_fields"] = {*update_fields, "body_html"}
+                kwargs["update_fields"] = {*update_fields, "body_html", "fingerprint"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:

@@ -74,7 +74,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='comment',
             name='held_reason',
-            field=models.CharField(blank=True, editable=False, max_length=200),
+            field=models.CharField(blank=True, db_default='', editable=False, max_length=200),
+        ),
+        migrations.AddField(
+            model_name='comment',
+            name='fingerprint',
+            field=models.CharField(blank=True, db_default='', editable=False, max_length=32),
         ),
         migrations.AddField(
             model_name='comment',
@@ -104,6 +109,10 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='comment',
             index=models.Index(condition=models.Q(('status__in', ['pending', 'hidden'])), fields=['id'], name='comment_under_review'),
+        ),
+        migrations.AddIndex(
+            model_name='comment',
+            index=models.Index(fields=['author', 'fingerprint', 'created', 'post'], name='comment_same_text'),
         ),
         migrations.AddField(
             model_name='flag',

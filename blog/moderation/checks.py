@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from blog.comments.markup import render_comment_body
-from blog.comments.models import Comment
+from blog.comments.models import Comment, text_fingerprint
 
 type Check = Callable[[Comment], str | None]
 
@@ -39,8 +39,6 @@ BARE_ADDRESS = re.compile(r"\bhttps?://[^\s<]+|(?<![\w.@/-])www\.[^\s<]+", re.IG
 REPEAT_WINDOW = timedelta(hours=24)
 # "Thanks!" or "+1" on several posts is a reader being polite, not a campaign.
 REPEAT_MIN_LENGTH = 20
-# The author's most recent comments compared; the comment rate limit keeps a day's worth small anyway.
-REPEAT_LOOKBACK = 200
 
 
 def link_count(body: str) -> int:
@@ -63,26 +61,20 @@ def too_many_links(comment: Comment) -> str | None:
     return None
 
 
-def normalised(body: str) -> str:
-    return " ".join(body.casefold().split())
-
-
 def repeated_body(comment: Comment) -> str | None:
     """The same author posted the same text on another post within a day (whatever became of it).
 
-    Case and spacing are ignored; a short text never counts. The same text twice on the same
-    post is a retry or a double click, not this signal.
+    Case and spacing are ignored (Comment.fingerprint, one index lookup); a short text never
+    counts. The same text twice on the same post is a retry or a double click, not this signal.
     """
-    body = normalised(comment.body)
-    if len(body) < REPEAT_MIN_LENGTH or comment.author_id is None:
+    if len(" ".join(comment.body.split())) < REPEAT_MIN_LENGTH or comment.author_id is None:
         return None
-    recent = (
-        Comment.objects.filter(author_id=comment.author_id, created__gte=timezone.now() - REPEAT_WINDOW)
-        .exclude(post_id=comment.post_id)
-        .order_by("-id")
-        .values_list("body", flat=True)[:REPEAT_LOOKBACK]
-    )
-    if any(normalised(earlier) == body for earlier in recent):
+    repeated = Comment.objects.filter(
+        author_id=comment.author_id,
+        fingerprint=text_fingerprint(comment.body),
+        created__gte=timezone.now() - REPEAT_WINDOW,
+    ).exclude(post_id=comment.post_id)
+    if repeated.exists():
         return "the same text was posted on another post"
     return None
 
