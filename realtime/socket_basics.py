@@ -1,15 +1,13 @@
-"""What the sockets do alike: send through the heartbeat, answer pongs, keep background work and
-leave the user's group (HeartbeatSocket); and, for the sockets that only listen (the bell's and
-the moderation queue's), refuse every client frame but a pong (ListeningSocket).
+"""What every socket does alike: send through the heartbeat, answer pongs, keep background work and
+leave the user's group. The sockets a page only listens on build on it (realtime/listening.py).
 
 Mixed in before AsyncWebsocketConsumer. The consumer provides heartbeat, hub, background,
-joined_user_id and (but for a ListeningSocket) send_error.
+joined_user_id and send_error.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable
 
 from autobahn.exception import Disconnected
@@ -65,23 +63,3 @@ class HeartbeatSocket:
         if self.joined_user_id is not None:
             await self.hub.leave_user(self.joined_user_id, self)
             self.joined_user_id = None
-
-
-class ListeningSocket(HeartbeatSocket):
-    """A socket whose client only listens: its one frame is the heartbeat's pong."""
-
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        try:
-            frame = json.loads(text_data) if text_data is not None else None
-        except ValueError:
-            frame = None
-        if not isinstance(frame, dict):
-            await self.send_error("bad_request", MESSAGE_NOT_JSON)
-            return
-        if frame.get("type") != "pong":
-            await self.send_error("bad_request", MESSAGE_UNKNOWN_TYPE)
-            return
-        await self.on_pong(frame)
-
-    async def send_error(self, code: str, message: str, **extra: object) -> None:
-        await self.send_json({"type": "error", "code": code, "message": message, **extra})

@@ -15,7 +15,7 @@ from blog.comments import services as comment_services
 from blog.moderation import policy
 from blog.moderation import selectors as moderation_selectors
 from blog.moderation import services as moderation_services
-from realtime import moderation as moderation_socket_module
+from realtime.moderation import ModerationConsumer
 from tests.factories import make_comment, make_user
 from tests.realtime.conftest import ALLOWED_ORIGIN, Socket, logged_in_client
 
@@ -133,15 +133,15 @@ async def test_a_change_made_while_the_socket_reads_the_queue_comes_after_hello(
     sockets, moderator, monkeypatch, post, reader
 ):
     """Joined before the queue is read: what changes meanwhile is held until hello, then sent."""
-    read_queue = moderation_socket_module.queue_in_time
+    read_queue = ModerationConsumer.hello
 
-    def read_while_a_comment_is_held(handshake):
+    def read_while_a_comment_is_held(user):
         item = {"id": 99, "status": "pending"}
         events.publish(events.ModerationChanged(99, item))
         time.sleep(0.2)  # the hub hands it on while the handshake is still reading
-        return read_queue(handshake)
+        return read_queue(user)
 
-    monkeypatch.setattr(moderation_socket_module, "queue_in_time", read_while_a_comment_is_held)
+    monkeypatch.setattr(ModerationConsumer, "hello", staticmethod(read_while_a_comment_is_held))
     socket, hello = await open_queue(sockets, moderator)
     assert hello["items"] == []
     frame = await socket.receive_json_from(timeout=PUSH_TIMEOUT)

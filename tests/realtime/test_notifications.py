@@ -17,8 +17,8 @@ from blog.comments import services as comment_services
 from blog.models import Notification
 from blog.notifications import services as notification_services
 from realtime import broadcast
-from realtime import notifications as notification_socket_module
 from realtime.hub import Hub
+from realtime.notifications import NotificationConsumer
 from tests.factories import make_post, make_user
 from tests.realtime.conftest import ALLOWED_ORIGIN, Socket, logged_in_client
 
@@ -198,15 +198,15 @@ async def test_a_notification_socket_that_never_answers_pings_is_closed_as_too_s
 
 async def test_a_notification_made_while_the_socket_connects_comes_after_hello(sockets, author, monkeypatch):
     """Joined before the count is read: what is made meanwhile is held until hello, then sent."""
-    read_count = notification_socket_module.unread_in_time
+    read_count = NotificationConsumer.hello
 
-    def count_while_a_notification_is_made(user, handshake):
+    def count_while_a_notification_is_made(user):
         notice = events.Notice(user.pk, 1, {"id": 99, "kind": "mention"})
         events.publish(events.NotificationsChanged((notice,)))
         time.sleep(0.2)  # the hub hands it on while the handshake is still reading
-        return read_count(user, handshake)
+        return read_count(user)
 
-    monkeypatch.setattr(notification_socket_module, "unread_in_time", count_while_a_notification_is_made)
+    monkeypatch.setattr(NotificationConsumer, "hello", staticmethod(count_while_a_notification_is_made))
     session_key, _ = await session_of(author)
     socket = await notification_socket(sockets, session_key)
     assert (await socket.connect())[0]
