@@ -66,6 +66,8 @@ class ModerationChanged:
     # What took it out (a ModerationAction kind), and who.
     action: str | None = None
     actor: str | None = None
+    # Its post, whose page shows its held comments to their authors and the moderators.
+    post_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -215,7 +215,7 @@ def _delete(comment: Comment, *, actor: User, recorded_as: str | None = None, re
             locked.delete()
             placeholder = False
         if under_review:
-            moderation_records.queue_announce(comment.pk, action=recorded_as or "delete", actor=actor)
+            moderation_records.queue_announce(comment, action=recorded_as or "delete", actor=actor)
     return placeholder
 
 
@@ -293,7 +293,7 @@ def comment_edit(*, comment: Comment, actor: User, body: str) -> Comment:
         events.publish_on_commit(events.CommentUpdated(comment, change))
         notification_services.comment_edit_notify(comment)
         if moderation_records.has_open_flags(comment):
-            moderation_records.queue_announce(comment.pk)  # moderators judge what it says now
+            moderation_records.queue_announce(comment)  # moderators judge what it says now
     logger.info("comment edited id=%s post=%s author=%s", comment.pk, comment.post_id, actor.pk)
     return comment
 

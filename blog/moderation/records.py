@@ -36,19 +36,20 @@ def has_open_flags(comment: Comment) -> bool:
 def comment_held(comment: Comment) -> None:
     """A new comment was saved pending: on the record, and in every moderator's queue once committed."""
     action_record(ModerationAction.Kind.HOLD, actor=None, comment=comment, reason=comment.held_reason)
-    queue_announce(comment.pk)
+    queue_announce(comment)
 
 
-def queue_announce(comment_id: int, *, action: str | None = None, actor: User | None = None) -> None:
+def queue_announce(comment: Comment, *, action: str | None = None, actor: User | None = None) -> None:
     """Tell the moderators' queues how the comment stands now: its entry, or that it left the queue and why."""
-    item = selectors.queue_item(comment_id)
+    item = selectors.queue_item(comment.pk)
     by = actor.get_username() if actor is not None else None
-    events.publish_on_commit(
-        events.ModerationChanged(comment_id, item, action=None if item is not None else action, actor=by)
+    changed = events.ModerationChanged(
+        comment.pk, item, action=None if item is not None else action, actor=by, post_id=comment.post_id
     )
+    events.publish_on_commit(changed)
 
 
 def author_queue_announce(author_id: int) -> None:
     """The author's entries in the queue, as they stand now (their account or "always hold" changed)."""
-    for comment_id in selectors.queue_comments().filter(author_id=author_id).values_list("pk", flat=True):
-        queue_announce(comment_id)
+    for comment in selectors.queue_comments().filter(author_id=author_id):
+        queue_announce(comment)

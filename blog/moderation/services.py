@@ -82,7 +82,7 @@ def comment_approve(*, comment_id: int, actor: User, reason: str = "") -> Commen
             if kind == Kind.APPROVE:
                 notification_services.comment_notify(comment, answered=comment.parent)
         records.action_record(kind, actor=actor, comment=comment, reason=reason)
-        records.queue_announce(comment.pk, action=kind, actor=actor)
+        records.queue_announce(comment, action=kind, actor=actor)
     logger.info("comment %s id=%s by=%s", kind, comment.pk, actor.pk)
     return comment
 
@@ -116,7 +116,7 @@ def _reject(comment: Comment, *, actor: User, reason: str) -> None:
     comment.status = Comment.Status.REJECTED
     Comment.objects.filter(pk=comment.pk).update(status=comment.status)
     records.action_record(Kind.REJECT, actor=actor, comment=comment, reason=reason)
-    records.queue_announce(comment.pk, action=Kind.REJECT, actor=actor)
+    records.queue_announce(comment, action=Kind.REJECT, actor=actor)
 
 
 def comment_hide(*, comment_id: int, actor: User, reason: str = "") -> None:
@@ -139,7 +139,7 @@ def _hide(comment: Comment, *, actor: User | None, reason: str) -> None:
     # What it told anyone goes with it: a notification would lead readers to what they may not see.
     notification_services.comment_notifications_withdraw(comment.pk)
     records.action_record(Kind.HIDE, actor=actor, comment=comment, reason=reason)
-    records.queue_announce(comment.pk)
+    records.queue_announce(comment)
     logger.info("comment hidden id=%s by=%s", comment.pk, actor.pk if actor is not None else "flags")
 
 
@@ -174,7 +174,7 @@ def comment_flag(*, comment_id: int, user: User, reason: str) -> bool:
         if open_count >= settings.BLOG_FLAG_THRESHOLD:
             _hide(comment, actor=None, reason=f"{open_count} readers flagged it")
             return True
-        records.queue_announce(comment.pk)
+        records.queue_announce(comment)
     return False
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
@@ -33,7 +33,7 @@ class PostQuerySet(models.QuerySet["Post"]):
         return self.order_by("-published_at", "-created")
 
     def with_comment_versions(self) -> PostQuerySet:
-        """Add the newest comment id and newest comment-change id (0 when none).
+        """Add the newest comment id and newest comment-change id (0 when none), and has_under_review.
 
         Together they change whenever a comment is added, edited or deleted, so they version
         whatever is derived from the comments (blog/comments/pages.py). Each is one backward
@@ -44,6 +44,8 @@ class PostQuerySet(models.QuerySet["Post"]):
         return self.annotate(
             newest_comment_id=Coalesce(Subquery(newest_comment), 0),
             newest_change_id=Coalesce(Subquery(newest_change), 0),
+            # Whether any comment of the post waits for a moderator: a page asks who may see them only then.
+            has_under_review=Exists(Comment.objects.under_review().filter(post=OuterRef("pk"))),
         )
 
     def with_comment_counts(self) -> PostQuerySet:

@@ -151,10 +151,11 @@ async def render_post_page(
         # Read while the page renders, in the thread rendering it: an await here would cost a hop to a
         # thread of its own, many times the query (the bell's count is read the same way).
         "following": SimpleLazyObject(partial(notification_selectors.follows, request.user, post)),
-        # Never part of the cached comments, which every reader shares: read per request, the same way.
-        # An anonymous reader has none, and costs no query for them.
+        # Never part of the cached comments, which every reader shares: read per request, the same way,
+        # and only when the post has any (read with the post, cached with it): an anonymous reader, or a
+        # post with nothing held, costs no query for them.
         "held": SimpleLazyObject(partial(moderation_selectors.held_for_reader, request.user, post))
-        if request.user.is_authenticated
+        if request.user.is_authenticated and getattr(post, "has_under_review", True)
         else None,
     }
     return TemplateResponse(request, "blog/post_detail.html", context, status=status)
