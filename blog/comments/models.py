@@ -191,6 +191,9 @@ class Comment(models.Model):
         indexes = [
             models.Index(fields=["post", "id"]),
             models.Index(fields=["thread", "id"]),
+            # What readers may see of a post, newest first (the hub's check), and whether any of its
+            # comments waits for a moderator: answered from the index, never from rows that carry bodies.
+            models.Index(fields=["post", "status", "id"], name="comment_post_status"),
             # The same text from the same author (a spam signal, blog/moderation/checks.py): the check
             # reads this index alone, never the rows (with their bodies) of a text posted many times.
             models.Index(fields=["author", "fingerprint", "created", "post"], name="comment_same_text"),

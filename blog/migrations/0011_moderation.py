@@ -112,6 +112,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='comment',
+            index=models.Index(fields=['post', 'status', 'id'], name='comment_post_status'),
+        ),
+        migrations.AddIndex(
+            model_name='comment',
             index=models.Index(fields=['author', 'fingerprint', 'created', 'post'], name='comment_same_text'),
         ),
         migrations.AddField(
