@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.text import Truncator
 
+from blog.accounts.forms import AdminUserAddForm, AdminUserChangeForm
 from blog.comments import services as comment_services
 from blog.models import (
     Comment,
@@ -62,9 +63,12 @@ class BlogUserAdmin(ModerationActions, UserAdmin):
     """Django's user admin, with "always hold" shown but set only through the actions, which keep the record.
 
     Deactivating a user or setting a password here ends their open sockets' sessions through
-    blog/receivers.py, as from any other path.
+    blog/receivers.py, as from any other path. A new name, added or renamed, is checked as at
+    signup (blog/accounts/names.py).
     """
 
+    add_form = AdminUserAddForm
+    form = AdminUserChangeForm
     fieldsets = [*UserAdmin.fieldsets, ("Moderation", {"fields": ["always_hold"]})]
     readonly_fields = [*UserAdmin.readonly_fields, "always_hold"]
     list_display = [*UserAdmin.list_display, "always_hold"]
