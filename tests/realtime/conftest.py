@@ -108,6 +108,15 @@ class Sockets:
         self.open.append(socket)
         return socket
 
+    def to(self, path: str, *, session_key: str | None) -> Socket:
+        """A socket to another path (the bell's, the moderation queue's), closed after the test like the rest."""
+        headers = [(b"host", b"localhost"), (b"origin", ALLOWED_ORIGIN)]
+        if session_key is not None:
+            headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={session_key}".encode()))
+        socket = Socket(WebsocketCommunicator(application, path, headers=headers))
+        self.open.append(socket)
+        return socket
+
     async def close_all(self) -> None:
         """Close every socket even when one of them fails, then report the first failure.
 
@@ -139,3 +148,9 @@ async def sockets(transactional_db):
 def hops(monkeypatch) -> Hops:
     """Hops to worker threads made from here on, by name (tests/realtime/thread_hops.py)."""
     return Hops(monkeypatch)
+
+
+async def session_of(user) -> tuple[str, Client]:
+    """A browser session of its own for `user`: its key, and the browser (to log out with, say)."""
+    browser = await sync_to_async(logged_in_client)(user)
+    return browser.cookies[settings.SESSION_COOKIE_NAME].value, browser

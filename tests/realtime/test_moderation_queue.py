@@ -6,10 +6,7 @@ import time
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.testing import WebsocketCommunicator
-from django.conf import settings as django_settings
 
-from asgi_blog.asgi import application
 from blog import events
 from blog.comments import services as comment_services
 from blog.moderation import policy
@@ -17,30 +14,16 @@ from blog.moderation import selectors as moderation_selectors
 from blog.moderation import services as moderation_services
 from realtime.moderation import ModerationConsumer
 from tests.factories import make_comment, make_user
-from tests.realtime.conftest import ALLOWED_ORIGIN, Socket, logged_in_client
+from tests.realtime.conftest import Socket, session_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PUSH_TIMEOUT = 1  # seconds: within a second of the commit
 
 
-async def queue_socket(sockets, session_key: str | None) -> Socket:
-    headers = [(b"host", b"localhost"), (b"origin", ALLOWED_ORIGIN)]
-    if session_key is not None:
-        headers.append((b"cookie", f"{django_settings.SESSION_COOKIE_NAME}={session_key}".encode()))
-    socket = Socket(WebsocketCommunicator(application, "/ws/moderation/", headers=headers))
-    sockets.open.append(socket)
-    return socket
-
-
-async def session_of(user) -> tuple[str, object]:
-    browser = await sync_to_async(logged_in_client)(user)
-    return browser.cookies[django_settings.SESSION_COOKIE_NAME].value, browser
-
-
 async def open_queue(sockets, user) -> tuple[Socket, dict]:
     session_key, _ = await session_of(user)
-    socket = await queue_socket(sockets, session_key)
+    socket = sockets.to("/ws/moderation/", session_key=session_key)
     connected, code = await socket.connect()
     assert connected, f"handshake refused ({code})"
     hello = await socket.receive_json_from()
@@ -59,14 +42,14 @@ def other_moderator(transactional_db):
 
 
 async def test_an_anonymous_handshake_is_refused(sockets):
-    socket = await queue_socket(sockets, session_key=None)
+    socket = sockets.to("/ws/moderation/", session_key=None)
     connected, _ = await socket.connect()
     assert not connected  # closed before accept: daphne answers 403
 
 
 async def test_a_signed_in_reader_who_does_not_moderate_is_refused(sockets, reader):
     session_key, _ = await session_of(reader)
-    socket = await queue_socket(sockets, session_key)
+    socket = sockets.to("/ws/moderation/", session_key=session_key)
     connected, _ = await socket.connect()
     assert not connected
 
@@ -120,7 +103,7 @@ async def test_a_flag_puts_a_published_comment_in_the_queue(sockets, moderator, 
 
 async def test_a_logout_elsewhere_ends_the_moderation_socket(sockets, moderator, post, reader, settings):
     session_key, browser = await session_of(moderator)
-    socket = await queue_socket(sockets, session_key)
+    socket = sockets.to("/ws/moderation/", session_key=session_key)
     assert (await socket.connect())[0]
     assert (await socket.receive_json_from())["type"] == "hello"
     await sync_to_async(browser.post)("/accounts/logout/")
@@ -169,6 +152,6 @@ async def test_a_moderator_over_the_socket_cap_is_refused_with_4429(sockets, mod
     settings.BLOG_SOCKETS_PER_USER = 1
     await open_queue(sockets, moderator)
     session_key, _ = await session_of(moderator)
-    second = await queue_socket(sockets, session_key)
+    second = sockets.to("/ws/moderation/", session_key=session_key)
     assert (await second.connect())[0]
     assert await second.communicator.receive_output(timeout=2) == {"type": "websocket.close", "code": 4429}

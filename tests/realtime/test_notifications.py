@@ -8,10 +8,7 @@ import time
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.testing import WebsocketCommunicator
-from django.conf import settings
 
-from asgi_blog.asgi import application
 from blog import events
 from blog.comments import services as comment_services
 from blog.models import Notification
@@ -20,25 +17,11 @@ from realtime import broadcast
 from realtime.hub import Hub
 from realtime.notifications import NotificationConsumer
 from tests.factories import make_post, make_user
-from tests.realtime.conftest import ALLOWED_ORIGIN, Socket, logged_in_client
+from tests.realtime.conftest import session_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PUSH_TIMEOUT = 1  # seconds: within a second of the commit
-
-
-async def notification_socket(sockets, session_key: str | None) -> Socket:
-    headers = [(b"host", b"localhost"), (b"origin", ALLOWED_ORIGIN)]
-    if session_key is not None:
-        headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={session_key}".encode()))
-    socket = Socket(WebsocketCommunicator(application, "/ws/notifications/", headers=headers))
-    sockets.open.append(socket)
-    return socket
-
-
-async def session_of(user) -> tuple[str, object]:
-    browser = await sync_to_async(logged_in_client)(user)
-    return browser.cookies[settings.SESSION_COOKIE_NAME].value, browser
 
 
 async def test_a_reply_reaches_the_comment_socket_of_another_post_with_the_count(sockets, author, reader, post):
@@ -57,7 +40,7 @@ async def test_a_reply_reaches_the_comment_socket_of_another_post_with_the_count
 async def test_the_notification_socket_says_hello_with_the_count_then_pushes(sockets, author, reader, post):
     await sync_to_async(comment_services.comment_post)(post=post, author=reader, body="Before the socket.")
     session_key, _ = await session_of(author)
-    socket = await notification_socket(sockets, session_key)
+    socket = sockets.to("/ws/notifications/", session_key=session_key)
     connected, _ = await socket.connect()
     assert connected
     assert await socket.receive_json_from() == {"type": "hello", "user": "author", "unread": 1}
@@ -75,7 +58,7 @@ async def test_other_readers_sockets_hear_nothing(sockets, author, reader, post)
 
 
 async def test_an_anonymous_handshake_is_refused(sockets):
-    socket = await notification_socket(sockets, session_key=None)
+    socket = sockets.to("/ws/notifications/", session_key=None)
     connected, code = await socket.connect()
     assert not connected  # closed before accept: daphne answers 403
 
@@ -83,7 +66,7 @@ async def test_an_anonymous_handshake_is_refused(sockets):
 async def test_marking_read_in_one_tab_updates_the_others(sockets, author, reader, post):
     await sync_to_async(comment_services.comment_post)(post=post, author=reader, body="Read me.")
     session_key, browser = await session_of(author)
-    tab = await notification_socket(sockets, session_key)
+    tab = sockets.to("/ws/notifications/", session_key=session_key)
     assert (await tab.connect())[0]
     assert (await tab.receive_json_from())["unread"] == 1
     response = await sync_to_async(browser.post)("/notifications/read/", HTTP_ACCEPT="application/json")
@@ -93,7 +76,7 @@ async def test_marking_read_in_one_tab_updates_the_others(sockets, author, reade
 
 async def test_a_logout_elsewhere_ends_the_notification_socket(sockets, author):
     session_key, browser = await session_of(author)
-    socket = await notification_socket(sockets, session_key)
+    socket = sockets.to("/ws/notifications/", session_key=session_key)
     assert (await socket.connect())[0]
     await socket.receive_json_from()
     await sync_to_async(browser.post)("/accounts/logout/")
@@ -115,7 +98,7 @@ async def test_after_the_session_ends_nothing_more_is_pushed(sockets, author, re
 
 async def test_the_notification_socket_takes_only_pongs(sockets, author):
     session_key, _ = await session_of(author)
-    socket = await notification_socket(sockets, session_key)
+    socket = sockets.to("/ws/notifications/", session_key=session_key)
     assert (await socket.connect())[0]
     await socket.receive_json_from()
     await socket.send_json_to({"type": "comment.create", "body": "Not here."})
@@ -127,7 +110,7 @@ async def test_the_notification_socket_takes_only_pongs(sockets, author):
 
 async def test_a_withdrawn_notification_lowers_the_count_live(sockets, author, reader, post):
     session_key, _ = await session_of(author)
-    socket = await notification_socket(sockets, session_key)
+    socket = sockets.to("/ws/notifications/", session_key=session_key)
     assert (await socket.connect())[0]
     await socket.receive_json_from()
     posted = await sync_to_async(comment_services.comment_post)(post=post, author=reader, body="Oops.")
@@ -139,7 +122,7 @@ async def test_a_withdrawn_notification_lowers_the_count_live(sockets, author, r
 async def test_an_unfollowed_post_sends_nothing(sockets, author, reader, post):
     await sync_to_async(notification_services.post_follow)(user=author, post=post, following=False)
     session_key, _ = await session_of(author)
-    socket = await notification_socket(sockets, session_key)
+    socket = sockets.to("/ws/notifications/", session_key=session_key)
     assert (await socket.connect())[0]
     await socket.receive_json_from()
     await sync_to_async(comment_services.comment_post)(post=post, author=reader, body="Unheard.")
@@ -177,7 +160,7 @@ async def test_each_user_gets_only_their_own_frame_from_a_shared_message(sockets
 
 async def test_the_notification_socket_answers_a_pong_without_a_text_token_with_invalid(sockets, author):
     session_key, _ = await session_of(author)
-    socket = await notification_socket(sockets, session_key)
+    socket = sockets.to("/ws/notifications/", session_key=session_key)
     assert (await socket.connect())[0]
     await socket.receive_json_from()
     await socket.send_json_to({"type": "pong", "token": 7})
@@ -189,7 +172,7 @@ async def test_a_notification_socket_that_never_answers_pings_is_closed_as_too_s
     settings.BLOG_SOCKET_PING_SECONDS = 0.1
     settings.BLOG_SOCKET_PONG_TIMEOUT_SECONDS = 0.3
     session_key, _ = await session_of(author)
-    socket = await notification_socket(sockets, session_key)
+    socket = sockets.to("/ws/notifications/", session_key=session_key)
     assert (await socket.connect())[0]
     assert (await socket.receive_json_from())["type"] == "hello"
     assert (await socket.receive_json_from(timeout=2))["type"] == "ping"
@@ -208,7 +191,7 @@ async def test_a_notification_made_while_the_socket_connects_comes_after_hello(s
 
     monkeypatch.setattr(NotificationConsumer, "hello", staticmethod(count_while_a_notification_is_made))
     session_key, _ = await session_of(author)
-    socket = await notification_socket(sockets, session_key)
+    socket = sockets.to("/ws/notifications/", session_key=session_key)
     assert (await socket.connect())[0]
     assert (await socket.receive_json_from())["type"] == "hello"
     frame = await socket.receive_json_from(timeout=PUSH_TIMEOUT)
