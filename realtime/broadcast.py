@@ -104,7 +104,7 @@ def comment_published_event(comment: Comment, change: CommentChange) -> dict[str
     """A comment a moderator published (approved, or restored): new to readers, so comment.created,
     numbered as a change, because its id may be older than comments they have."""
     frame = encode_frame({"type": "comment.created", "comment": comment.as_json(), "change": change.pk})
-    return {**_change_event("comment.created", change, frame), "id": comment.pk}
+    return _change_event("comment.created", change, frame)
 
 
 def comment_hidden_event(change: CommentChange) -> dict[str, object]:

@@ -199,7 +199,7 @@ def _delete(comment: Comment, *, actor: User, recorded_as: str | None = None, re
             raise PermissionDenied(MESSAGE_ALREADY_DELETED)
         if recorded_as is not None:
             moderation_records.action_record(recorded_as, actor=actor, comment=locked, reason=reason)
-        under_review = locked.status != Comment.Status.PUBLISHED or moderation_records.has_open_flags(locked)
+        under_review = moderation_records.in_queue(locked)
         # Readers have not got a held comment, and no longer have a hidden one (nor the replies under
         # it): nothing to tell them, nothing to count down. A placeholder left for the replies shows
         # with them at the next load.

@@ -33,6 +33,13 @@ def has_open_flags(comment: Comment) -> bool:
     return Flag.objects.filter(comment=comment, cleared__isnull=True).exists()
 
 
+def in_queue(comment: Comment) -> bool:
+    """Whether the comment waits for a moderator: held, hidden, or published with flags no one answered."""
+    if comment.status in (Comment.Status.PENDING, Comment.Status.HIDDEN):
+        return True
+    return comment.is_public and has_open_flags(comment)
+
+
 def comment_held(comment: Comment) -> None:
     """A new comment was saved pending: on the record, and in every moderator's queue once committed."""
     action_record(ModerationAction.Kind.HOLD, actor=None, comment=comment, reason=comment.held_reason)

@@ -72,7 +72,7 @@ def comment_approve(*, comment_id: int, actor: User, reason: str = "") -> Commen
         comment = _locked(comment_id)
         if comment.status == Comment.Status.PENDING:
             kind = Kind.APPROVE
-        elif comment.status == Comment.Status.HIDDEN or (comment.is_public and records.has_open_flags(comment)):
+        elif records.in_queue(comment):
             kind = Kind.RESTORE
         else:
             raise PermissionDenied(MESSAGE_NOTHING_TO_APPROVE)
@@ -105,7 +105,7 @@ def comment_reject(*, comment_id: int, actor: User, reason: str = "") -> None:
         if comment.status == Comment.Status.PENDING:
             _reject(comment, actor=actor, reason=reason)
             notification_services.comment_rejected_notify(comment, actor=actor, note=reason)
-        elif comment.status == Comment.Status.HIDDEN or (comment.is_public and records.has_open_flags(comment)):
+        elif records.in_queue(comment):
             comment_services.comment_remove(comment=comment, actor=actor, reason=reason)
         else:
             raise PermissionDenied(MESSAGE_NOTHING_TO_APPROVE)

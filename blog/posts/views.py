@@ -155,7 +155,7 @@ async def render_post_page(
         # and only when the post has any (read with the post, cached with it): an anonymous reader, or a
         # post with nothing held, costs no query for them.
         "held": SimpleLazyObject(partial(moderation_selectors.held_for_reader, request.user, post))
-        if request.user.is_authenticated and getattr(post, "has_under_review", True)
+        if request.user.is_authenticated and post.has_under_review
         else None,
     }
     return TemplateResponse(request, "blog/post_detail.html", context, status=status)
