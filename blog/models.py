@@ -4,7 +4,7 @@ Django finds an app's models in its models module, and the migrations and the
 admin name them from here.
 """
 
-from blog.accounts.models import User
+from blog.accounts.models import User, UserSession
 from blog.comments.models import (
     CLIENT_ID_MAX_LENGTH,
     COMMENT_EDIT_WINDOW,
@@ -50,6 +50,7 @@ __all__ = [
     "Post",
     "PostQuerySet",
     "User",
+    "UserSession",
     "validate_client_id",
     "validate_comment_text",
 ]

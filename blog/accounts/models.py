@@ -1,11 +1,17 @@
-"""The site's user model."""
+"""The site's user model, and the record of each of its sign-ins."""
 
 from __future__ import annotations
 
+import secrets
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 
 from blog.accounts import names
+
+# Enough of a user agent to read the browser and system from; some send kilobytes.
+USER_AGENT_MAX_LENGTH = 512
 
 
 class User(AbstractUser):
@@ -37,3 +43,46 @@ class User(AbstractUser):
     @property
     def has_verified_email(self) -> bool:
         return bool(self.email) and self.email == self.verified_email
+
+
+def new_session_public_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class UserSessionQuerySet(models.QuerySet):
+    def open(self) -> UserSessionQuerySet:
+        """Not ended by a logout or a "sign out" here; the session may still have expired in its store."""
+        return self.filter(ended__isnull=True)
+
+
+class UserSession(models.Model):
+    """One sign-in: the session it made, where from, and whether it has ended.
+
+    Kept after it ends, so that a sign-in from a device and address the account has never
+    used can be told apart from a usual one (blog/accounts/sessions/services.py). The page
+    and the forms name it by `public_id`: the session key is a bearer secret and never leaves
+    the server. It is stored here because ending a session means deleting it from whichever
+    store SESSION_ENGINE names, and the database backend keeps it in the clear already.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="user_sessions")
+    public_id = models.CharField(max_length=22, unique=True, default=new_session_public_id, editable=False)
+    session_key = models.CharField(max_length=40, db_index=True)
+    # Browser and system families read from the user agent ("Firefox on Linux"): no versions,
+    # so that a browser's update is not a new device.
+    device = models.CharField(max_length=100)
+    user_agent = models.CharField(max_length=USER_AGENT_MAX_LENGTH, blank=True)
+    # As the trusted proxy reports it (blog.network.client_address); the latest seen.
+    address = models.GenericIPAddressField(null=True, blank=True)
+    signed_in = models.DateTimeField(default=timezone.now)
+    # Updated at most once a SESSION_SEEN_INTERVAL, not on every request.
+    last_seen = models.DateTimeField(default=timezone.now)
+    ended = models.DateTimeField(null=True, blank=True)
+
+    objects = UserSessionQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "ended"], name="user_session_open")]
+
+    def __str__(self) -> str:
+        return f"{self.device} session of {self.user_id}"

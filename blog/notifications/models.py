@@ -74,12 +74,14 @@ class EmailDelivery(models.Model):
     """One email: pending until the worker sends it, then sent, failed (after its retries) or cancelled.
 
     A notifications email gathers the recipient's notifications made while it was pending
-    (Notification.delivery); a verification email carries the address it verifies.
+    (Notification.delivery); a verification email carries the address it verifies; a sign-in
+    email names the sign-in it tells of.
     """
 
     class Purpose(models.TextChoices):
         NOTIFICATIONS = "notifications", "Notifications"
         VERIFICATION = "verification", "Address verification"
+        SIGN_IN = "sign-in", "New sign-in"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -99,6 +101,10 @@ class EmailDelivery(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     sent = models.DateTimeField(null=True, blank=True)
+    # The sign-in a "new sign-in" email tells of.
+    user_session = models.ForeignKey(
+        "blog.UserSession", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         constraints = [
