@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "blog.middleware.resolved_user_middleware",
+    # After the user is resolved: last seen, at most once a minute, on the session's record.
+    "blog.accounts.sessions.middleware.session_record_middleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -201,10 +203,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Database sessions: logging out or changing a password deletes the row, so a
-# stolen cookie stops working at once. "Remember me" chooses between a browser
-# session and SESSION_COOKIE_AGE.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Where sessions live: "database" (the default) or "cache" (a read less per request; with several
+# processes the cache is Redis, REDIS_URL, and a Redis restart signs everyone out). Either way,
+# logging out, a new password or "Sign out" on the sessions page deletes the session, so a stolen
+# cookie stops working at once. "Remember me" chooses between a browser session and SESSION_COOKIE_AGE.
+SESSION_ENGINES = {
+    "database": "django.contrib.sessions.backends.db",
+    "cache": "django.contrib.sessions.backends.cache",
+}
+BLOG_SESSION_STORE = os.environ.get("BLOG_SESSION_STORE", "database")
+if BLOG_SESSION_STORE not in SESSION_ENGINES:
+    raise ImproperlyConfigured(f"BLOG_SESSION_STORE must be 'database' or 'cache', not {BLOG_SESSION_STORE!r}")
+SESSION_ENGINE = SESSION_ENGINES[BLOG_SESSION_STORE]
 SESSION_COOKIE_AGE = 14 * 24 * 60 * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

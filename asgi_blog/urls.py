@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 
 from blog import views as blog_views
 from blog.accounts import views as account_views
+from blog.accounts.sessions import views as session_views
 from blog.health import healthz
 from blog.moderation import queue_views as moderation_queue_views
 from blog.moderation import views as moderation_views
@@ -25,6 +26,9 @@ urlpatterns = [
     path("accounts/", account_views.account, name="account"),
     path("accounts/email/resend/", account_views.email_verification_resend, name="email_verification_resend"),
     path("accounts/email/verify/<str:token>/", account_views.email_verify, name="email_verify"),
+    path("accounts/sessions/", session_views.session_list, name="account_sessions"),
+    path("accounts/sessions/end-others/", session_views.sessions_end_others, name="account_sessions_end_others"),
+    path("accounts/sessions/<str:session_id>/end/", session_views.session_end, name="account_session_end"),
     path("accounts/", include("django.contrib.auth.urls")),
     path(
         "notifications/preferences/",

@@ -9,12 +9,13 @@ sockets, which re-check what they may still show.
 
 from __future__ import annotations
 
-from django.contrib.auth.signals import user_logged_out
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 
 from blog import events
+from blog.accounts.sessions import services as session_services
 from blog.models import Post, User
 
 # The fields whose change can end a user's sessions.
@@ -34,6 +35,13 @@ def post_deleted(sender: type[Post], instance: Post, using: str, **kwargs: objec
     events.publish_on_commit(events.PostChanged(post_id=instance.pk, published=False, deleted=True), using)
 
 
+@receiver(user_logged_in, dispatch_uid="blog.user_logged_in")
+def user_logged_in_records_session(sender: type, request: HttpRequest | None, user: User, **kwargs: object) -> None:
+    # Every path that logs in (the login views, the admin's, signup, tests' force_login) goes through login().
+    if request is not None and hasattr(request, "session"):
+        session_services.session_signin_record(request=request, user=user)
+
+
 @receiver(user_logged_out, dispatch_uid="blog.user_logged_out")
 def user_logged_out_ends_sessions(
     sender: type, request: HttpRequest | None, user: User | None, **kwargs: object
@@ -43,6 +51,7 @@ def user_logged_out_ends_sessions(
     # logout() flushes the session only after its receivers have run: delete it now, so that
     # a socket re-checking at once (on another process, say) cannot find it still alive.
     if request is not None and hasattr(request, "session"):
+        session_services.session_logged_out(session_key=request.session.session_key)
         request.session.delete()
     events.publish_on_commit(events.UserSessionsChanged(user_id=user.pk, reason="logout"))
 

@@ -123,3 +123,15 @@ def test_bad_moderation_settings_stop_the_server_naming_the_variable(variable, v
     result = start_django(DJANGO_DEBUG="1", **{variable: value})
     assert result.returncode != 0
     assert f"{variable} must be" in result.stderr
+
+
+@pytest.mark.parametrize(("value", "engine"), [("database", "backends.db"), ("cache", "backends.cache")])
+def test_the_session_store_is_chosen_by_setting(value, engine):
+    [chosen] = setting_values("SESSION_ENGINE", DJANGO_DEBUG="1", BLOG_SESSION_STORE=value)
+    assert chosen == f"django.contrib.sessions.{engine}"
+
+
+def test_an_unknown_session_store_stops_the_server_naming_the_variable():
+    result = start_django(DJANGO_DEBUG="1", BLOG_SESSION_STORE="cookies")
+    assert result.returncode != 0
+    assert "BLOG_SESSION_STORE must be 'database' or 'cache'" in result.stderr

@@ -97,6 +97,8 @@ def delivery_message(delivery: EmailDelivery) -> EmailMessage | None:
         return emails.verification_message(user=recipient, address=delivery.address)
     if not recipient.has_verified_email:
         return None
+    if delivery.purpose == EmailDelivery.Purpose.SIGN_IN:
+        return emails.sign_in_message(user=recipient, user_session=delivery.user_session)
     notifications = list(still_to_tell(delivery))
     if not notifications:
         return None

@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.text import Truncator
 
-from blog.accounts.models import User
+from blog.accounts.models import User, UserSession
 from blog.accounts.verification import VERIFICATION_MAX_AGE, verification_token
 from blog.notifications.models import Notification, NotificationKind
 from blog.notifications.unsubscribe import unsubscribe_token
@@ -103,5 +103,25 @@ def verification_message(*, user: User, address: str) -> EmailMessage:
         subject=f"Verify your email address on {SITE_NAME}",
         body=body,
         to=[address],
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+
+
+def sign_in_message(*, user: User, user_session: UserSession) -> EmailMessage:
+    """A sign-in from a device and address the account had not used: where, when, and the way to end it."""
+    body = render_to_string(
+        "accounts/email/sign_in.txt",
+        {
+            "user": user,
+            "user_session": user_session,
+            "site_name": SITE_NAME,
+            "sessions_url": absolute_url(reverse("account_sessions")),
+            "password_url": absolute_url(reverse("password_change")),
+        },
+    )
+    return EmailMessage(
+        subject=f"New sign-in to your account on {SITE_NAME}",
+        body=body,
+        to=[user.verified_email],
         headers={"Auto-Submitted": "auto-generated"},
     )

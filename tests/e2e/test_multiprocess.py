@@ -78,6 +78,32 @@ async def test_logout_on_one_process_is_pushed_to_a_socket_on_the_other(two_serv
         await browser.close()
 
 
+async def test_a_session_signed_out_on_one_process_loses_its_socket_on_the_other(two_servers, server_env):
+    first, second = two_servers
+    post_id = await first_published_post_id(first)
+    username = create_account(server_env, "lost-phone")
+    phone = await logged_in_session(second, username)
+    laptop = await logged_in_session(first, username)
+    try:
+        async with phone.ws_connect(
+            second.ws_url(f"/ws/posts/{post_id}/comments/"), origin=second.origin
+        ) as phone_socket:
+            assert (await receive(phone_socket))["user"] == username
+            async with laptop.get(f"{first.base_url}/accounts/sessions/") as page:
+                listed = re.findall(r'data-session-id="([^"]+)"', await page.text())
+                current = re.search(r'session-current" data-session-id="([^"]+)"', await page.text()).group(1)
+            [phone_id] = [session_id for session_id in listed if session_id != current]
+            async with laptop.post(
+                f"{first.base_url}/accounts/sessions/{phone_id}/end/",
+                data={"csrfmiddlewaretoken": csrf_token(laptop)},
+            ) as response:
+                assert response.status == 200  # after the redirect back to the list
+            assert await receive(phone_socket, within=10) == {"type": "session.ended"}
+    finally:
+        await phone.close()
+        await laptop.close()
+
+
 async def test_deactivation_in_a_shell_is_pushed_to_a_socket_on_a_server(two_servers, server_env):
     """A plain save in a third process (manage.py shell) reaches a reading socket on the second server."""
     first, second = two_servers

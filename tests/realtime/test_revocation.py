@@ -14,6 +14,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from blog import events
 from blog.models import Comment, User
+from tests.blog.accounts.browsers import browser, public_id_of
 from tests.factories import PASSWORD, editors_group, make_comment, make_user
 from tests.realtime.conftest import logged_in_client
 
@@ -142,3 +143,34 @@ def test_logout_ends_the_session_before_its_sockets_are_told(reader, monkeypatch
     monkeypatch.setattr(events, "_handlers", [record])
     client.post("/accounts/logout/")
     assert session_alive_when_told == [False]
+
+
+@pytest.mark.parametrize(
+    "store",
+    ["django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cache"],
+    ids=["database", "cache"],
+)
+async def test_a_session_signed_out_from_another_loses_its_socket_within_a_second(
+    sockets, post, reader, settings, store
+):
+    settings.SESSION_ENGINE = store
+    laptop, phone = await sync_to_async(browser)(reader), await sync_to_async(browser)(reader)
+    laptop_socket, _ = await sockets.connect(post.pk, session_key=laptop.cookies[settings.SESSION_COOKIE_NAME].value)
+    phone_socket, _ = await sockets.connect(post.pk, session_key=phone.cookies[settings.SESSION_COOKIE_NAME].value)
+    phone_id = await sync_to_async(public_id_of)(phone)
+
+    response = await sync_to_async(laptop.post)(f"/accounts/sessions/{phone_id}/end/")
+    assert response.status_code == 302
+    await session_ended_is_pushed(phone_socket)
+    assert await laptop_socket.receive_nothing(timeout=0.3), "the session that ended the other stays signed in"
+
+
+async def test_signing_out_everywhere_else_reaches_every_other_socket(sockets, post, reader):
+    laptop, phone, tablet = [await sync_to_async(browser)(reader) for _ in range(3)]
+    keys = [client.cookies[settings.SESSION_COOKIE_NAME].value for client in (laptop, phone, tablet)]
+    laptop_socket, phone_socket, tablet_socket = [(await sockets.connect(post.pk, session_key=key))[0] for key in keys]
+
+    await sync_to_async(laptop.post)("/accounts/sessions/end-others/")
+    await session_ended_is_pushed(phone_socket)
+    await session_ended_is_pushed(tablet_socket)
+    assert await laptop_socket.receive_nothing(timeout=0.3)

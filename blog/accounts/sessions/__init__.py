@@ -1,0 +1,1 @@
+"""Each user's sessions: recorded at sign-in, seen, listed and ended by their owner."""
