@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 from blog import views as blog_views
 from blog.accounts import views as account_views
 from blog.accounts.sessions import views as session_views
+from blog.accounts.data import views as account_data_views
 from blog.health import healthz
 from blog.moderation import queue_views as moderation_queue_views
 from blog.moderation import views as moderation_views
@@ -29,6 +30,8 @@ urlpatterns = [
     path("accounts/sessions/", session_views.session_list, name="account_sessions"),
     path("accounts/sessions/end-others/", session_views.sessions_end_others, name="account_sessions_end_others"),
     path("accounts/sessions/<str:session_id>/end/", session_views.session_end, name="account_session_end"),
+    path("accounts/data/", account_data_views.account_data, name="account_data"),
+    path("accounts/data/export/", account_data_views.account_data_export, name="account_data_export"),
     path("accounts/", include("django.contrib.auth.urls")),
     path(
         "notifications/preferences/",
