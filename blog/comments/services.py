@@ -40,6 +40,9 @@ MESSAGE_PARENT_NOT_ID = "parent must be the id of a comment (a positive whole nu
 MESSAGE_NO_SUCH_PARENT = "The comment you are replying to is not on this post (it may have been deleted)."
 MESSAGE_EDIT_UNDER_REVIEW = "A comment can be edited only while it is published, not while a moderator reviews it."
 
+# Comments of a deleted account read at a time (comments_of_author_delete).
+AUTHOR_DELETION_CHUNK = 200
+
 
 class LoginRequired(PermissionDenied):
     """The action needs a logged-in user (as opposed to a user without the right)."""
@@ -184,6 +187,38 @@ def comment_remove(*, comment: Comment, actor: User, reason: str = "") -> bool:
     """A moderator's removal of a hidden or flagged comment (blog/moderation/services.py checked the right):
     as a deletion, recorded with its reason. Returns True when a placeholder stays."""
     return _delete(comment, actor=actor, recorded_as=ModerationAction.Kind.REMOVE, reason=reason)
+
+
+def comments_of_author_delete(*, author: User, actor: User) -> int:
+    """Every comment of the author goes, each as its own deletion would (blog/accounts/data/services.py
+    calls it when an account is deleted): readers of each post hear comment.deleted, a comment with
+    others' replies stays as a placeholder, and held or hidden ones leave the moderators' queue.
+
+    Not a moderator's deletion: it spends no write budget and is not on the audit trail.
+    Replies go before what they answer, so a comment answered only by its own author leaves no
+    placeholder. Rejected comments, which no reader ever saw, are simply deleted.
+    Returns how many comments went or became placeholders.
+    """
+    # The ids first: SQLite does not isolate a cursor still open from the deletions made beside it.
+    ids = list(
+        Comment.objects.filter(author=author, deleted__isnull=True)
+        .exclude(status=Comment.Status.REJECTED)
+        .order_by("-depth", "-id")
+        .values_list("id", flat=True)
+    )
+    count = 0
+    for start in range(0, len(ids), AUTHOR_DELETION_CHUNK):
+        chunk = ids[start : start + AUTHOR_DELETION_CHUNK]
+        comments = Comment.objects.in_bulk(chunk)
+        for comment in (comments[pk] for pk in chunk if pk in comments):
+            try:
+                _delete(comment, actor=actor)
+            except PermissionDenied:
+                continue  # deleted meanwhile, by a moderator
+            count += 1
+    rejected, _ = Comment.objects.filter(author=author, status=Comment.Status.REJECTED).delete()
+    logger.info("comments of author deleted author=%s count=%s rejected=%s", author.pk, count, rejected)
+    return count + rejected
 
 
 def _delete(comment: Comment, *, actor: User, recorded_as: str | None = None, reason: str = "") -> bool:
