@@ -60,3 +60,9 @@ def author_queue_announce(author_id: int) -> None:
     """The author's entries in the queue, as they stand now (their account or "always hold" changed)."""
     for comment in selectors.queue_comments().filter(author_id=author_id):
         queue_announce(comment)
+
+
+def author_words_erase(author_id: int) -> int:
+    """The author's account is deleted: the trail keeps every decision about their comments and account
+    (who, what, when, why), not the words the comments said. Returns how many rows carried some."""
+    return ModerationAction.objects.filter(author_id=author_id).exclude(body="").update(body="")
