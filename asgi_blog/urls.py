@@ -32,6 +32,8 @@ urlpatterns = [
     path("accounts/sessions/<str:session_id>/end/", session_views.session_end, name="account_session_end"),
     path("accounts/data/", account_data_views.account_data, name="account_data"),
     path("accounts/data/export/", account_data_views.account_data_export, name="account_data_export"),
+    path("accounts/delete/", account_data_views.account_delete, name="account_delete"),
+    path("accounts/deleted/", account_data_views.account_deleted, name="account_deleted"),
     path("accounts/", include("django.contrib.auth.urls")),
     path(
         "notifications/preferences/",

@@ -143,9 +143,9 @@ def test_the_file_is_never_cached(rita):
         assert "no-store" in cache_control and "private" in cache_control
 
 
-def test_the_account_page_links_to_the_download(rita):
+def test_the_account_page_links_to_the_download_and_the_deletion(rita):
     browser, _ = signed_in(rita)
     page = browser.get("/accounts/").content.decode()
-    assert 'href="/accounts/data/"' in page
+    assert 'href="/accounts/data/"' in page and 'href="/accounts/delete/"' in page
     data_page = browser.get("/accounts/data/").content.decode()
     assert f'action="{EXPORT_URL}"' in data_page
