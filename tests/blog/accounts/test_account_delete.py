@@ -295,3 +295,12 @@ def test_someone_who_took_the_neutral_name_first_does_not_stop_a_deletion(rita):
     make_user(f"deleted-{rita.pk}")
     data_services.account_delete(user=rita, password=PASSWORD, posts_to=None)
     assert fresh(rita).username.startswith(f"deleted-{rita.pk}-")
+
+
+def test_the_page_says_what_goes_and_what_stays_and_offers_only_editors(rita, editor, reader):
+    make_post(rita)
+    browser, _ = signed_in(rita)
+    page = browser.get(DELETE_URL).content.decode()
+    assert "What goes" in page and "What stays" in page and "deleted-" in page
+    assert '<option value="editor">editor</option>' in page
+    assert 'value="reader"' not in page and 'value="rita"' not in page
