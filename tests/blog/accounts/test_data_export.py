@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from blog.accounts.data.selectors import EXPORT_FORMAT, EXPORT_VERSION, account_export
 from blog.comments import services as comment_services
-from blog.models import Comment, Flag, Follow, NotificationPreferences, User, UserSession
+from blog.models import Comment, Flag, Follow, NotificationPreferences, User
+from tests.blog.accounts.browsers import FIREFOX_ON_LINUX, browser
 from tests.factories import make_comment, make_notification, make_post, make_reply, make_user, make_verified_user
 
 pytestmark = pytest.mark.django_db
@@ -44,12 +45,9 @@ def rita(editor):
 
 
 def signed_in(user: User) -> tuple[Client, str]:
-    """A browser logged in as the user, with its sign-in on record as the sessions middleware keeps it."""
-    browser = Client()
-    browser.force_login(user)
-    key = browser.cookies[settings.SESSION_COOKIE_NAME].value
-    UserSession.objects.create(user=user, session_key=key, device="Firefox on Linux", address="203.0.113.7")
-    return browser, key
+    """A browser that signed in through the login form, so its sign-in is on record."""
+    client = browser(user, user_agent=FIREFOX_ON_LINUX, address="203.0.113.7")
+    return client, client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
 def download(browser: Client, method: str = "post") -> dict:
@@ -106,8 +104,10 @@ def test_no_session_key_nor_anyone_elses_data_is_in_the_file(rita):
 def test_a_new_account_gets_every_section_empty_and_the_default_preferences(client):
     client.force_login(make_user("newcomer"))
     data = download(client, "get")
-    for section in ("posts", "comments", "notifications", "follows", "flags", "sessions"):
+    for section in ("posts", "comments", "notifications", "follows", "flags"):
         assert data[section] == []
+    [this_browser] = data["sessions"]  # the sign-in that asked
+    assert this_browser["ended"] is None
     assert data["notification_preferences"]["saved"] is False
 
 
