@@ -6,8 +6,8 @@ from django.views.generic import RedirectView
 
 from blog import views as blog_views
 from blog.accounts import views as account_views
-from blog.accounts.sessions import views as session_views
 from blog.accounts.data import views as account_data_views
+from blog.accounts.sessions import views as session_views
 from blog.health import healthz
 from blog.moderation import queue_views as moderation_queue_views
 from blog.moderation import views as moderation_views
