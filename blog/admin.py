@@ -126,6 +126,10 @@ class PostAdmin(admin.ModelAdmin):
         publishing = obj.is_published and obj.published_at is None
         if publishing:
             obj.status = Post.Status.DRAFT
+        if change:
+            # An edit of a published post keeps what it said, as the site's own edit does.
+            before = Post.objects.get(pk=obj.pk)
+            post_services.post_revision_keep(before=before, post=obj, editor=request.user)
         super().save_model(request, obj, form, change)
         if publishing:
             post_services.post_publish(post=obj, actor=request.user)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -82,6 +83,15 @@ class PostChanged:
 
 
 @dataclass(frozen=True)
+class PostRevised:
+    """An edit changed a published post's title or body; `revision` keeps what it said before."""
+
+    post_id: int
+    revision_id: int
+    revised: datetime
+
+
+@dataclass(frozen=True)
 class UserSessionsChanged:
     """Some of this user's sessions may have ended (logout, new password, deactivation, deletion)."""
 
@@ -113,6 +123,7 @@ type Event = (
     | CommentHidden
     | ModerationChanged
     | PostChanged
+    | PostRevised
     | UserSessionsChanged
     | NotificationsChanged
 )

@@ -27,7 +27,7 @@ from blog.notifications.models import (
     NotificationPreferences,
     NotificationQuerySet,
 )
-from blog.posts.models import Post, PostQuerySet
+from blog.posts.models import Post, PostQuerySet, PostRevision
 
 __all__ = [
     "CLIENT_ID_MAX_LENGTH",
@@ -49,6 +49,7 @@ __all__ = [
     "NotificationQuerySet",
     "Post",
     "PostQuerySet",
+    "PostRevision",
     "User",
     "UserSession",
     "validate_client_id",

@@ -6,6 +6,7 @@ from blog.accounts import views as account_views
 from blog.comments import views as comment_views
 from blog.moderation import views as moderation_views
 from blog.notifications import views as notification_views
+from blog.posts import revision_views
 from blog.posts import views as post_views
 
 app_name = "blog"
@@ -16,6 +17,9 @@ urlpatterns = [
     path("drafts/", post_views.draft_list, name="draft_list"),
     path("posts/<int:post_id>/publish/", post_views.post_publish, name="post_publish"),
     path("posts/<int:post_id>/", post_views.post_detail, name="post_detail"),
+    path("posts/<int:post_id>/edit/", revision_views.post_edit, name="post_edit"),
+    path("posts/<int:post_id>/changes/", revision_views.post_changes, name="post_changes"),
+    path("posts/<int:post_id>/changes/<int:revision_id>/", revision_views.post_change, name="post_change"),
     path("posts/<int:post_id>/follow/", notification_views.post_follow, name="post_follow"),
     path("posts/<int:post_id>/comments/", comment_views.post_comments, name="post_comments"),
     path("posts/<int:post_id>/comments/preview/", comment_views.comment_preview, name="comment_preview"),

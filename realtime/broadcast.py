@@ -14,10 +14,12 @@ import os
 import threading
 import weakref
 from collections import deque
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
+from django.urls import reverse
 
 from blog import events
 
@@ -161,6 +163,16 @@ def post_changed(post_id: int, *, published: bool, deleted: bool) -> None:
     _group_send({**event, "published": published, "deleted": deleted})
 
 
+def post_revised(post_id: int, *, revision_id: int, revised: datetime) -> None:
+    """Tell the post's readers that its text changed, and where to see how."""
+    frame = {
+        "type": "post.revised",
+        "revised": revised.isoformat(),
+        "changes_url": reverse("blog:post_change", args=[post_id, revision_id]),
+    }
+    _group_send({"type": "post.revised", "group": post_group_name(post_id), "frame": encode_frame(frame)})
+
+
 def send_event(event: events.Event) -> None:
     """The blog's events, as broadcasts (subscribed in realtime/apps.py)."""
     match event:
@@ -178,6 +190,8 @@ def send_event(event: events.Event) -> None:
             _group_send(moderation_event(comment_id=comment_id, item=item, action=action, actor=actor))
         case events.PostChanged(post_id=post_id, published=published, deleted=deleted):
             post_changed(post_id, published=published, deleted=deleted)
+        case events.PostRevised(post_id=post_id, revision_id=revision_id, revised=revised):
+            post_revised(post_id, revision_id=revision_id, revised=revised)
         case events.UserSessionsChanged(user_id=user_id, reason=reason):
             user_sessions_changed(user_id=user_id, reason=reason)
         case events.NotificationsChanged(notices=notices):

@@ -170,6 +170,9 @@ class CommentConsumer(HeartbeatSocket, SessionGate, AsyncWebsocketConsumer):
                     "user": self.user.get_username() if self.user.is_authenticated else None,
                     "can_comment": self.user.is_authenticated and self.post.is_published,
                     "can_moderate": self.can_moderate,
+                    # When an edit last changed the post (never edited: absent), so that a page rendered
+                    # before the edit says so when it (re)connects.
+                    **({"revised": self.post.revised.isoformat()} if self.post.revised else {}),
                     # The bell's count (signed in only): notifications made since the page was rendered.
                     **({"unread": self.unread} if self.user.is_authenticated else {}),
                 }

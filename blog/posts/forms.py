@@ -12,3 +12,12 @@ class PostForm(forms.ModelForm):
         model = Post
         fields = ["title", "body", "status"]
         widgets = {"body": forms.Textarea(attrs={"rows": 14}), "status": forms.RadioSelect}
+
+
+class PostEditForm(forms.ModelForm):
+    """An edit changes the words; publishing has its own button."""
+
+    class Meta:
+        model = Post
+        fields = ["title", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 14})}

@@ -78,6 +78,9 @@ class Post(models.Model):
     changes_pruned_through = models.BigIntegerField(default=0, editable=False)
     # The body as sanitised HTML (blog/posts/markup.py), stored by save() so that no page renders it per view.
     body_html = models.TextField(editable=False, blank=True)
+    # When an edit last changed the title or body of the published post (its PostRevision keeps what was
+    # there before): readers see "Updated" and a link to what changed. Not set by edits to a draft.
+    revised = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = PostQuerySet.as_manager()
 
@@ -102,3 +105,27 @@ class Post(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
+
+
+class PostRevision(models.Model):
+    """The title and body a published post had before an edit, kept so that readers can see what changed."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="revisions")
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    # Who made the edit that replaced this version; kept if their account goes.
+    editor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # When this version stopped being the current one.
+    replaced = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["post", "id"], name="post_revision_order")]
+
+    def __str__(self) -> str:
+        return f"Revision of post {self.post_id} replaced at {self.replaced:%Y-%m-%d %H:%M:%S}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("blog:post_change", args=[self.post_id, self.pk])

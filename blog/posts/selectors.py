@@ -8,7 +8,7 @@ consumer's work on the database thread.
 from __future__ import annotations
 
 from blog.accounts.models import User
-from blog.posts.models import Post, PostQuerySet
+from blog.posts.models import Post, PostQuerySet, PostRevision
 
 
 def may_see_drafts(user: User) -> bool:
@@ -55,3 +55,21 @@ def post_and_moderation_for_socket(user: User, post_id: int) -> tuple[Post | Non
     post = posts.filter(pk=post_id).first()
     can_moderate = post is not None and user.is_authenticated and user.has_perm("blog.delete_comment")
     return post, can_moderate
+
+
+async def revisions_of(post: Post) -> list[PostRevision]:
+    """The post's earlier versions, newest first, with who replaced each."""
+    revisions = PostRevision.objects.filter(post=post).select_related("editor").order_by("-id")
+    return [revision async for revision in revisions]
+
+
+async def revision_and_next(post: Post, revision_id: int) -> tuple[PostRevision, str, str] | None:
+    """An earlier version of the post, and the title and body that replaced it: the next earlier
+    version's, or the post's own when it was the last edit. None when it is not this post's."""
+    revision = await PostRevision.objects.filter(post=post, pk=revision_id).select_related("editor").afirst()
+    if revision is None:
+        return None
+    following = await PostRevision.objects.filter(post=post, pk__gt=revision.pk).order_by("id").afirst()
+    if following is None:
+        return revision, post.title, post.body
+    return revision, following.title, following.body

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.utils import timezone
 
+from blog import events
 from blog.accounts.models import User
-from blog.posts.models import Post
+from blog.posts.models import Post, PostRevision
 
 MESSAGE_CANNOT_PUBLISH = "You do not have permission to publish posts."
+MESSAGE_CANNOT_EDIT = "Only an Editor may edit a published post, and only its author or an Editor a draft."
 
 
 def post_create(*, author: User, title: str, body: str, status: str) -> Post:
@@ -34,3 +37,41 @@ def post_publish(*, post: Post, actor: User) -> Post:
         post.published_at = timezone.now()
         post.save(update_fields=["status", "published_at", "updated"])
     return post
+
+
+def may_edit(post: Post, user: User) -> bool:
+    """Editors (blog.change_post) edit any post; an author edits their own while it is a draft."""
+    if not user.is_authenticated:
+        return False
+    return user.has_perm("blog.change_post") or (post.author_id == user.pk and not post.is_published)
+
+
+def post_edit(*, post: Post, actor: User, title: str, body: str) -> Post:
+    """Change a post's title and body. An edit to a published post keeps what it said before
+    (a PostRevision), marks the post revised, and tells its open readers, with a link to the change."""
+    if not may_edit(post, actor):
+        raise PermissionDenied(MESSAGE_CANNOT_EDIT)
+    with transaction.atomic():
+        post = Post.objects.select_for_update().get(pk=post.pk)
+        before = Post(pk=post.pk, title=post.title, body=post.body, status=post.status)
+        post.title, post.body = title.strip(), body
+        post.full_clean()
+        post_revision_keep(before=before, post=post, editor=actor)
+        post.save()
+    return post
+
+
+def post_revision_keep(*, before: Post, post: Post, editor: User | None) -> PostRevision | None:
+    """Inside the edit's transaction, before `post` is saved with its new text: when a published post's
+    title or body changes, keep the old ones and mark the post revised; readers hear of it after the commit.
+
+    The admin's edits come through here too (blog/admin.py), so every path keeps the history.
+    """
+    if not (before.is_published and post.is_published):
+        return None
+    if (before.title, before.body) == (post.title, post.body):
+        return None
+    revision = PostRevision.objects.create(post=post, title=before.title, body=before.body, editor=editor)
+    post.revised = revision.replaced
+    events.publish_on_commit(events.PostRevised(post_id=post.pk, revision_id=revision.pk, revised=post.revised))
+    return revision

@@ -147,6 +147,12 @@ async def render_post_page(
         "reply_gone": MESSAGE_NO_SUCH_PARENT if reply_gone else None,
         "can_comment": request.user.is_authenticated and post.is_published,
         "can_publish": not post.is_published and await request.user.ahas_perm("blog.publish_post"),
+        # The permissions are read already (comment_reader): asking again costs no query.
+        "can_edit": request.user.is_authenticated
+        and (
+            await request.user.ahas_perm("blog.change_post")
+            or (post.author_id == request.user.pk and not post.is_published)
+        ),
         "can_moderate": can_moderate,
         # Read while the page renders, in the thread rendering it: an await here would cost a hop to a
         # thread of its own, many times the query (the bell's count is read the same way).

@@ -58,6 +58,7 @@ import {
 import { closeEditor, onListClick, onListKeydown, onListSubmit } from './live/editing.js';
 import { enableEarlierComments } from './live/earlier.js';
 import { commentGoing, enableReplies } from './live/replying.js';
+import { checkRevisedOnHello, onPostRevised } from './live/revised.js';
 import { enableMoreReplies } from './live/threads.js';
 
 const frameHandlers = new Map([
@@ -72,6 +73,8 @@ const frameHandlers = new Map([
   ['error', onCommentError],
   ['resync', () => reloadComments()],
   ['session.ended', () => endSession()],
+  // An Editor changed the post's text: say so, with a link to what changed.
+  ['post.revised', onPostRevised],
   // The user's own news, for the bell (bell.js): this socket carries it on a live post page.
   ['notification', tellTheBell],
   ['notifications.unread', tellTheBell],
@@ -83,6 +86,7 @@ function tellTheBell(frame) {
 
 function onHello(frame) {
   if ('unread' in frame) tellTheBell(frame);
+  checkRevisedOnHello(frame);
   // A server older than can_moderate leaves the page's answer standing.
   setViewer(frame.user, 'can_moderate' in frame ? frame.can_moderate === true : viewer.canModerate);
   // The page was rendered for a signed-in user, but the socket's session is anonymous.
