@@ -41,6 +41,21 @@ def parse_rate(value: str, setting: str = "BLOG_COMMENT_RATE_LIMIT") -> tuple[in
     return rate
 
 
+SECOND_FACTOR_GROUPS = ("staff", "publishers")
+
+
+def parse_required_second_factor(value: str) -> frozenset[str]:
+    """BLOG_REQUIRE_2FA: "off", or who must give a second factor, comma-separated ("staff,publishers")."""
+    groups = {group.strip() for group in value.split(",") if group.strip()}
+    if groups == {"off"}:
+        return frozenset()
+    if not groups or not groups <= set(SECOND_FACTOR_GROUPS):
+        raise ImproperlyConfigured(
+            f"BLOG_REQUIRE_2FA must be 'staff,publishers', 'staff', 'publishers' or 'off', not {value!r}."
+        )
+    return frozenset(groups)
+
+
 def env_rate(setting: str, default: str) -> tuple[int, int] | None:
     return parse_rate(os.environ.get(setting, default), setting)
 
@@ -72,6 +87,10 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "channels",
     "axes",
+    # Two-factor sign-in: authenticator-app codes (TOTP) and recovery codes (static tokens).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_tasks_db",
     "blog",
     "realtime",
@@ -87,10 +106,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before resolved_user_middleware: it wraps request.auser(), so the resolved user carries otp_device.
+    "django_otp.middleware.OTPMiddleware",
     "blog.middleware.resolved_user_middleware",
     # After the user is resolved: last seen, at most once a minute, on the session's record.
     "blog.accounts.sessions.middleware.session_record_middleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the messages: it sends a user who needs a second factor where to give it, saying why.
+    "blog.accounts.two_factor.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Last, as django-axes asks: it turns a lockout into the 429 page.
@@ -310,6 +333,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "blog.network.client_address"
+# A wrong sign-in code is recorded like a wrong password: the code is kept out of the record.
+AXES_SENSITIVE_PARAMETERS = ["code"]
 
 # One budget for comments, edits and deletions of one's own comments, per user (blog/rate_limit.py).
 BLOG_COMMENT_RATE_LIMIT = env_rate("BLOG_COMMENT_RATE_LIMIT", "10/60")
@@ -381,6 +406,12 @@ BLOG_NOTIFICATION_EMAIL_DELAY_SECONDS = env_number(
 )
 # /healthz fails when a task has waited longer than this for the worker (the worker is down or behind).
 BLOG_TASKS_MAX_WAIT_SECONDS = env_number("BLOG_TASKS_MAX_WAIT_SECONDS", "300", float, "a number of seconds above 0")
+
+# Who must sign in with a second factor (blog/accounts/two_factor/policy.py) before using their powers:
+# "staff" (the admin, and all they may do), "publishers" (holders of blog.publish_post), both, or "off".
+BLOG_REQUIRE_2FA = parse_required_second_factor(os.environ.get("BLOG_REQUIRE_2FA", "staff,publishers"))
+# The name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = "asgi_blog"
 
 # Pre-moderation: "off" publishes every comment at once; "first" holds an author's comments until a
 # moderator has approved one of theirs; "all" holds every comment from outside Trusted and the moderators.

@@ -8,6 +8,7 @@ from blog import views as blog_views
 from blog.accounts import views as account_views
 from blog.accounts.data import views as account_data_views
 from blog.accounts.sessions import views as session_views
+from blog.accounts.two_factor import views as two_factor_views
 from blog.health import healthz
 from blog.moderation import queue_views as moderation_queue_views
 from blog.moderation import views as moderation_views
@@ -24,6 +25,16 @@ urlpatterns = [
     # Our login view first, so it shadows its namesake in django.contrib.auth.urls.
     path("accounts/login/", account_views.LoginView.as_view(), name="login"),
     path("accounts/signup/", account_views.signup, name="signup"),
+    # Two-factor sign-in: the code after the password, and turning it on and off.
+    path("accounts/login/code/", two_factor_views.login_code, name="login_code"),
+    path("accounts/two-factor/", two_factor_views.two_factor, name="two_factor"),
+    path("accounts/two-factor/confirm/", two_factor_views.two_factor_confirm, name="two_factor_confirm"),
+    path(
+        "accounts/two-factor/recovery-codes/",
+        two_factor_views.two_factor_recovery_codes,
+        name="two_factor_recovery_codes",
+    ),
+    path("accounts/two-factor/remove/", two_factor_views.two_factor_remove, name="two_factor_remove"),
     path("accounts/", account_views.account, name="account"),
     path("accounts/email/resend/", account_views.email_verification_resend, name="email_verification_resend"),
     path("accounts/email/verify/<str:token>/", account_views.email_verify, name="email_verify"),

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils.text import Truncator
 
 from blog.accounts.forms import AdminUserAddForm, AdminUserChangeForm
+from blog.accounts.two_factor.forms import AdminLoginForm
 from blog.comments import services as comment_services
 from blog.models import (
     Comment,
@@ -28,6 +29,9 @@ from blog.models import (
 from blog.moderation import services as moderation_services
 from blog.moderation.policy import MODERATE_PERMISSION
 from blog.posts import services as post_services
+
+# Its password alone would log in an account that has two-factor sign-in on.
+admin.site.login_form = AdminLoginForm
 
 
 class ModerationActions(admin.ModelAdmin):

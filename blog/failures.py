@@ -10,10 +10,18 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from blog.accounts.two_factor.policy import SecondFactorRequired
 from blog.comments.services import LoginRequired
 from blog.rate_limit import RateLimited
 
-HTTP_STATUS = {"login_required": 401, "forbidden": 403, "invalid": 400, "rate_limited": 429}
+HTTP_STATUS = {
+    "login_required": 401,
+    "forbidden": 403,
+    # A power of a user BLOG_REQUIRE_2FA covers, from a session that has given no second factor.
+    "second_factor_required": 403,
+    "invalid": 400,
+    "rate_limited": 429,
+}
 
 # The refusals a service may raise; anything else is a bug and is raised on.
 SERVICE_REFUSALS = (PermissionDenied, ValidationError, RateLimited)
@@ -36,6 +44,8 @@ class Failure:
 def failure_from(error: Exception) -> Failure:
     if isinstance(error, LoginRequired):
         return Failure("login_required", str(error))
+    if isinstance(error, SecondFactorRequired):
+        return Failure("second_factor_required", str(error))
     if isinstance(error, PermissionDenied):
         return Failure("forbidden", str(error))
     if isinstance(error, RateLimited):

@@ -24,6 +24,8 @@ from blog.accounts import limits as address_limits
 from blog.accounts import selectors as account_selectors
 from blog.accounts import services as account_services
 from blog.accounts.forms import EmailAddressForm, LoginForm, SignupForm
+from blog.accounts.two_factor import selectors as two_factor_selectors
+from blog.accounts.two_factor import sign_in as two_factor_sign_in
 from blog.cache_control import shared_when_anonymous
 
 MESSAGE_ADDRESS_REMOVED = "Your email address is removed."
@@ -98,12 +100,19 @@ def address_limited_page(request: HttpRequest, template: str, retry_after: int) 
 
 
 class LoginView(auth_views.LoginView):
-    """Django's login view plus "remember me": a browser session unless it is ticked."""
+    """Django's login view plus "remember me": a browser session unless it is ticked; and, for an account
+    with two-factor sign-in on, not logged in yet: the code page finishes (blog/accounts/two_factor/sign_in.py)."""
 
     form_class = LoginForm
     redirect_authenticated_user = True
 
     def form_valid(self, form: LoginForm) -> HttpResponse:
+        user = form.get_user()
+        if two_factor_selectors.has_second_factor(user):
+            two_factor_sign_in.pending_sign_in_store(
+                self.request, user=user, remember=form.cleaned_data["remember_me"], next_url=self.get_success_url()
+            )
+            return redirect("login_code")
         response = super().form_valid(form)
         # 0 ends the session when the browser closes; None uses SESSION_COOKIE_AGE.
         self.request.session.set_expiry(None if form.cleaned_data["remember_me"] else 0)
@@ -143,7 +152,8 @@ async def account(request: HttpRequest) -> HttpResponse:
             elif not user.has_verified_email:
                 messages.success(request, MESSAGE_LINK_ON_ITS_WAY.format(address=user.email))
         return redirect("account")
-    return TemplateResponse(request, "accounts/account.html", {"form": form, "account": user})
+    context = {"form": form, "account": user, "two_factor_on": await two_factor_selectors.ahas_second_factor(user)}
+    return TemplateResponse(request, "accounts/account.html", context)
 
 
 @login_required
