@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from blog import events
 from blog.accounts.models import User
+from blog.accounts.two_factor.policy import second_factor_check
 from blog.comments.models import MAX_REPLY_DEPTH, RESUME_LIMIT, Comment, CommentChange, CommentRevision, rendered_bodies
 from blog.moderation import policy as moderation_policy
 from blog.moderation import records as moderation_records
@@ -168,7 +169,8 @@ def comment_delete(*, comment: Comment, actor: User) -> bool:
     A comment with replies stays as a placeholder that holds them: its body, earlier bodies
     and author are erased. A placeholder whose last reply goes is removed with it.
     Deleting one's own comment spends the write budget (RateLimited past it);
-    a moderator deleting someone else's comment does not, and is on the audit trail.
+    a moderator deleting someone else's comment does not, and is on the audit trail; one
+    BLOG_REQUIRE_2FA covers must have given a second factor (SecondFactorRequired).
     Returns True when a placeholder stays.
     """
     if comment.is_placeholder:
@@ -180,6 +182,7 @@ def comment_delete(*, comment: Comment, actor: User) -> bool:
     if comment.author_id == actor.pk:
         write_budget_spend(user_id=actor.pk)
         return _delete(comment, actor=actor)
+    second_factor_check(actor)
     return _delete(comment, actor=actor, recorded_as=ModerationAction.Kind.DELETE)
 
 

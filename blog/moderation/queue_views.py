@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from blog.accounts.two_factor import policy as two_factor_policy
 from blog.http import login_required_or_401, wants_json
 from blog.moderation import policy, selectors
 
@@ -25,6 +26,8 @@ from blog.moderation import policy, selectors
 async def moderation_queue(request: HttpRequest) -> HttpResponse:
     if not await policy.ais_moderator(request.user):
         raise PermissionDenied("Only moderators can see the moderation queue.")
+    if await two_factor_policy.alacks_second_factor(request.user):
+        raise two_factor_policy.SecondFactorRequired()
     items = await selectors.aqueue_items()
     if wants_json(request):
         return JsonResponse({"items": items})

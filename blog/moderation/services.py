@@ -1,7 +1,8 @@
 """The only code that moderates: approve, reject, hide, restore, remove, flag, ban, always hold.
 
 The moderation views, the admin and the tests call these, so each rule is written once.
-Every decision is checked here (blog.moderate_comment), recorded in the audit trail
+Every decision is checked here (blog.moderate_comment, and a second factor for those
+BLOG_REQUIRE_2FA covers: blog/accounts/two_factor/policy.py), recorded in the audit trail
 (blog/moderation/records.py) and announced once committed: to readers when what they
 see changes (blog/events.py), and to every moderator's queue.
 """
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 from blog import events
 from blog.accounts.models import User
+from blog.accounts.two_factor.policy import second_factor_check
 from blog.comments import services as comment_services
 from blog.comments.models import Comment, CommentChange
 from blog.moderation import records
@@ -48,6 +50,7 @@ def _moderator_required(actor: User) -> None:
         raise comment_services.LoginRequired(comment_services.MESSAGE_LOGIN_REQUIRED)
     if not is_moderator(actor):
         raise PermissionDenied(MESSAGE_NOT_MODERATOR)
+    second_factor_check(actor)
 
 
 def _locked(comment_id: int) -> Comment:

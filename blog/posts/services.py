@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from blog import events
 from blog.accounts.models import User
+from blog.accounts.two_factor.policy import second_factor_check
 from blog.posts.models import Post, PostRevision
 
 MESSAGE_CANNOT_PUBLISH = "You do not have permission to publish posts."
@@ -15,8 +16,11 @@ MESSAGE_CANNOT_EDIT = "Only an Editor may edit a published post, and only its au
 
 
 def post_create(*, author: User, title: str, body: str, status: str) -> Post:
-    """Save a new post; only users with blog.publish_post may publish it straight away."""
+    """Save a new post; only users with blog.publish_post may publish it straight away, and those
+    BLOG_REQUIRE_2FA covers only from a session that gave a second factor (SecondFactorRequired)."""
     may_publish = status == Post.Status.PUBLISHED and author.has_perm("blog.publish_post")
+    if may_publish:
+        second_factor_check(author)
     post = Post(
         author=author,
         title=title.strip(),
@@ -32,6 +36,7 @@ def post_create(*, author: User, title: str, body: str, status: str) -> Post:
 def post_publish(*, post: Post, actor: User) -> Post:
     if not actor.has_perm("blog.publish_post"):
         raise PermissionDenied(MESSAGE_CANNOT_PUBLISH)
+    second_factor_check(actor)
     if not post.is_published:
         post.status = Post.Status.PUBLISHED
         post.published_at = timezone.now()

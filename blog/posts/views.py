@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from blog.accounts.two_factor.policy import SecondFactorRequired
 from blog.cache_control import shared_when_anonymous
 from blog.comments import cursors
 from blog.comments import pages as comment_pages
@@ -191,10 +192,18 @@ async def comment_answered_by(post: Post, form: CommentForm) -> tuple[Comment | 
 @require_http_methods(["GET", "POST"])
 async def post_create(request: HttpRequest) -> HttpResponse:
     form = PostForm(request.POST or None, initial={"status": Post.Status.DRAFT})
+    status = 200
     if request.method == "POST" and form.is_valid():
-        post = await sync_to_async(post_services.post_create)(author=request.user, **form.cleaned_data)
-        if post.status != form.cleaned_data["status"]:
-            messages.info(request, "Saved as a draft: an Editor will publish it.")
-        return redirect(post)
+        try:
+            post = await sync_to_async(post_services.post_create)(author=request.user, **form.cleaned_data)
+        except SecondFactorRequired as refusal:
+            # Said beside the choice, with the text kept: save it as a draft, or give a code first.
+            form.add_error("status", str(refusal))
+            status = 403
+        else:
+            if post.status != form.cleaned_data["status"]:
+                messages.info(request, "Saved as a draft: an Editor will publish it.")
+            return redirect(post)
     can_publish = await request.user.ahas_perm("blog.publish_post")
-    return TemplateResponse(request, "blog/post_form.html", {"form": form, "can_publish": can_publish})
+    context = {"form": form, "can_publish": can_publish}
+    return TemplateResponse(request, "blog/post_form.html", context, status=status)
