@@ -8,8 +8,13 @@ the browser as a cookie. So the socket verifies the session read-only, with
 Django's rules: known backend, active user, auth hash valid under the current
 key or a fallback. The next HTTP request upgrades the hash as usual.
 
+The socket's user also carries `otp_device`, as OTPMiddleware gives it over HTTP:
+the second factor the session gave, if that device is still the user's and confirmed,
+or None. The services ask it (blog/accounts/two_factor/policy.py) before a power that
+needs it; the socket's identity is the same either way.
+
 The check is one sync function run in one call on the database thread (the
-session row and the user, and nothing else), because every hop to the database
+session row and the user, and the device only when the session names one), because every hop to the database
 thread waits behind every other socket's; a handshake without a session cookie
 makes none. Channels' session middleware is not used: it wraps every frame sent
 to save a session that a socket never changes.
@@ -30,7 +35,9 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.http import parse_cookie
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
+from django_otp import DEVICE_ID_SESSION_KEY
 
+from blog.accounts.two_factor import selectors as two_factor_selectors
 from blog.models import User
 from realtime.admission import HANDSHAKE_SCOPE_KEY, Handshake, HandshakeTooLate, check_in_time
 from realtime.database_thread import on_database_thread
@@ -71,6 +78,7 @@ def read_session(session: SessionBase, handshake: Handshake | None = None) -> Se
     valid_hashes = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()]
     if not any(constant_time_compare(session_hash, valid) for valid in valid_hashes):
         return SessionRead(AnonymousUser())
+    user.otp_device = two_factor_selectors.session_device(user, session.get(DEVICE_ID_SESSION_KEY))
     return SessionRead(user, expires_at)
 
 

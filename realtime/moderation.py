@@ -1,6 +1,7 @@
 """/ws/moderation/: the moderation queue, kept live for every moderator's open queue page.
 
-Only moderators (blog.moderate_comment, blog/moderation/policy.py) get in; anyone
+Only moderators (blog.moderate_comment, blog/moderation/policy.py; with a second factor
+when BLOG_REQUIRE_2FA covers them) get in; anyone
 else is refused before accept, which daphne answers with 403, as the bell's socket
 refuses anonymous users. The socket joins the hub's "moderation" group before it
 reads the queue, so a comment held, flagged or decided meanwhile is not lost: its
@@ -11,6 +12,7 @@ rest are the bell's socket's (realtime/listening.py).
 
 from __future__ import annotations
 
+from blog.accounts.two_factor import policy as two_factor_policy
 from blog.models import User
 from blog.moderation import policy
 from blog.moderation import selectors as moderation_selectors
@@ -27,7 +29,8 @@ class ModerationConsumer(ListeningSocket):
 
     @staticmethod
     def may_listen(user: User) -> bool:
-        return policy.is_moderator(user)
+        # The queue is a moderator's power: a covered moderator's session must have given a second factor.
+        return policy.is_moderator(user) and not two_factor_policy.lacks_second_factor(user)
 
     @staticmethod
     def hello(user: User) -> dict[str, object]:
