@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from blog.accounts.two_factor import services as two_factor_services
@@ -105,6 +106,25 @@ async def test_the_second_factor_is_read_again_at_each_write(covered, sockets, p
     [error] = await delete(socket, second.pk, "d2")
     assert error["code"] == "second_factor_required"
     assert await Comment.objects.filter(pk=second.pk).aexists()
+
+
+def session_naming_the_device_of(user, other) -> str:
+    """The user's session, made to name another user's device (as a session of theirs could only by a bug)."""
+    client = logged_in_client(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=other).persistent_id
+    session.save()
+    return session.session_key
+
+
+async def test_a_session_naming_someone_elses_device_is_not_verified(covered, sockets, post, reader, moderator):
+    other = await sync_to_async(make_user)("other_editor", editor=True)
+    await sync_to_async(enrol)(other)
+    session_key = await sync_to_async(session_naming_the_device_of)(moderator, other)
+    comment = await sync_to_async(make_comment)(post, reader)
+    socket, _ = await sockets.connect(post.pk, session_key=session_key)
+    [error] = await delete(socket, comment.pk, "d1")
+    assert error["code"] == "second_factor_required"
 
 
 async def test_the_device_is_read_in_the_same_hop_as_the_session(covered, sockets, post, moderator, hops):
