@@ -333,8 +333,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "blog.network.client_address"
-# A wrong sign-in code is recorded like a wrong password: the code is kept out of the record.
-AXES_SENSITIVE_PARAMETERS = ["code"]
+# A wrong sign-in code is recorded like a wrong password: the code is kept out of the record (as are
+# django-axes' own defaults, the username and address, from the form data it stores).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
 
 # One budget for comments, edits and deletions of one's own comments, per user (blog/rate_limit.py).
 BLOG_COMMENT_RATE_LIMIT = env_rate("BLOG_COMMENT_RATE_LIMIT", "10/60")
