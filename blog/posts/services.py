@@ -56,6 +56,8 @@ def post_edit(*, post: Post, actor: User, title: str, body: str) -> Post:
     (a PostRevision), marks the post revised, and tells its open readers, with a link to the change."""
     if not may_edit(post, actor):
         raise PermissionDenied(MESSAGE_CANNOT_EDIT)
+    if post.is_published or post.author_id != actor.pk:
+        second_factor_check(actor)  # an Editor's power, unlike an author's edit of their own draft
     with transaction.atomic():
         post = Post.objects.select_for_update().get(pk=post.pk)
         before = Post(pk=post.pk, title=post.title, body=post.body, status=post.status)

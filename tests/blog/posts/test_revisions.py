@@ -9,6 +9,7 @@ from blog import events
 from blog.models import Post, PostRevision, User
 from blog.posts import services as post_services
 from blog.posts.diffs import lines_diff, post_diff, words_diff
+from tests.blog.accounts.two_factor.helpers import enrol, require, verified_client
 from tests.factories import make_post, make_user
 
 pytestmark = pytest.mark.django_db
@@ -182,3 +183,27 @@ def test_a_user_who_may_not_edit_is_refused_by_the_service_even_for_a_draft(draf
     stranger = make_user()
     with pytest.raises(post_services.PermissionDenied):
         post_services.post_edit(post=draft, actor=stranger, title="Mine", body="Rewritten.")
+
+
+def test_a_covered_editor_edits_a_published_post_only_after_a_second_factor(settings, editor, story):
+    require(settings, "staff,publishers")
+    enrol(editor)
+    client = Client()
+    client.force_login(editor)
+    response = edit(client, story, title="Unchecked", body="Rewritten.")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/code/")
+    story.refresh_from_db()
+    assert story.title == "A story" and not PostRevision.objects.exists()
+
+    assert edit(verified_client(editor), story, title="Checked", body="Rewritten.").status_code == 302
+    story.refresh_from_db()
+    assert story.title == "Checked"
+
+
+def test_an_author_edits_their_own_draft_without_a_second_factor(settings, author, draft):
+    require(settings, "staff,publishers")
+    author.is_staff = True  # covered, but this is no privileged power
+    author.save(update_fields=["is_staff"])
+    client = Client()
+    client.force_login(author)
+    assert edit(client, draft, title="My draft, better", body="Rewritten.").status_code == 302
