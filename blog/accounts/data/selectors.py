@@ -15,6 +15,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from blog.accounts.models import User, UserSession
+from blog.accounts.two_factor.selectors import has_second_factor
 from blog.comments.models import Comment, CommentRevision
 from blog.moderation.models import Flag
 from blog.notifications.models import Follow, Notification, NotificationKind
@@ -60,6 +61,8 @@ def _profile(user: User) -> dict[str, object]:
         "permissions": sorted(user.get_all_permissions()),
         "staff": user.is_staff,
         "superuser": user.is_superuser,
+        # Whether it is on, never its secret nor the recovery codes.
+        "two_factor": has_second_factor(user),
     }
 
 

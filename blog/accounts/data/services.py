@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 
 from blog.accounts.models import User, UserSession
 from blog.accounts.sessions.services import sessions_end_all
+from blog.accounts.two_factor.services import second_factor_remove
 from blog.comments import services as comment_services
 from blog.moderation import records as moderation_records
 from blog.notifications.models import EmailDelivery, Follow, Notification, NotificationPreferences
@@ -80,6 +81,7 @@ def account_delete(*, user: User, password: str, posts_to: User | None) -> None:
 
         _anonymize(user)  # deactivated: its sockets hear session.ended once this commits
         sessions_end_all(user=user, reason=SESSIONS_END_REASON)
+        second_factor_remove(user=user)  # its secret and recovery codes
         UserSession.objects.filter(user=user).delete()
         _posts_hand_over_or_delete(user, posts_to)
         comment_services.comments_of_author_delete(author=user, actor=user)

@@ -9,6 +9,8 @@ from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.utils.html import escape
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from blog import events
 from blog.accounts import names
@@ -29,6 +31,7 @@ from blog.models import (
     UserSession,
 )
 from blog.moderation import services as moderation_services
+from tests.blog.accounts.two_factor.helpers import enrol, verified_client
 from tests.factories import (
     PASSWORD,
     make_comment,
@@ -304,3 +307,10 @@ def test_the_page_says_what_goes_and_what_stays_and_offers_only_editors(rita, ed
     assert "What goes" in page and "What stays" in page and "deleted-" in page
     assert '<option value="editor">editor</option>' in page
     assert 'value="reader"' not in page and 'value="rita"' not in page
+
+
+def test_the_second_factors_secret_and_recovery_codes_are_erased(rita):
+    enrol(rita)
+    assert confirm(verified_client(rita)).status_code == 302
+    assert not TOTPDevice.objects.filter(user=rita).exists()
+    assert not StaticDevice.objects.filter(user=rita).exists()

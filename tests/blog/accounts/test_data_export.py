@@ -9,11 +9,13 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from blog.accounts.data.selectors import EXPORT_FORMAT, EXPORT_VERSION, account_export
 from blog.comments import services as comment_services
 from blog.models import Comment, Flag, Follow, NotificationPreferences, User
 from tests.blog.accounts.browsers import FIREFOX_ON_LINUX, browser
+from tests.blog.accounts.two_factor.helpers import enrol, verified_client
 from tests.factories import make_comment, make_notification, make_post, make_reply, make_user, make_verified_user
 
 pytestmark = pytest.mark.django_db
@@ -70,6 +72,7 @@ def test_the_file_has_every_section_with_the_accounts_rows(rita):
     assert profile["last_login"] is not None and profile["date_joined"] is not None
     assert profile["groups"] == ["Editors"]
     assert "blog.publish_post" in profile["permissions"]
+    assert profile["two_factor"] is False
     assert [(post["title"], post["status"]) for post in data["posts"]] == [
         ("Rita's post", "published"),
         ("Rita's draft", "draft"),
@@ -116,7 +119,7 @@ def test_the_export_reads_a_fixed_number_of_queries_whatever_the_accounts_size(
 ):
     """Bounded: no query per row (a comment's earlier versions are read with all the others')."""
     rita = User.objects.get(pk=rita.pk)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         account_export(rita)
     post = make_post(rita)
     for n in range(5):
@@ -125,7 +128,7 @@ def test_the_export_reads_a_fixed_number_of_queries_whatever_the_accounts_size(
         comment_services.comment_edit(comment=top, actor=rita, body=f"Edited {n}")
         Follow.objects.create(user=rita, post=make_post(rita))
     rita = User.objects.get(pk=rita.pk)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         assert len(account_export(rita)["comments"]) == 3 + 10
 
 
@@ -149,3 +152,12 @@ def test_the_account_page_links_to_the_download_and_the_deletion(rita):
     assert 'href="/accounts/data/"' in page and 'href="/accounts/delete/"' in page
     data_page = browser.get("/accounts/data/").content.decode()
     assert f'action="{EXPORT_URL}"' in data_page
+
+
+def test_two_factor_sign_in_is_said_to_be_on_without_its_secret_or_codes(rita):
+    recovery_codes = enrol(rita)
+    text = verified_client(rita).get(EXPORT_URL).content.decode()
+    assert json.loads(text)["profile"]["two_factor"] is True
+    assert TOTPDevice.objects.get(user=rita).key not in text
+    for code in recovery_codes:
+        assert code not in text
