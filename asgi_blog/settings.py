@@ -407,6 +407,8 @@ BLOG_NOTIFICATION_EMAIL_DELAY_SECONDS = env_number(
 )
 # /healthz fails when a task has waited longer than this for the worker (the worker is down or behind).
 BLOG_TASKS_MAX_WAIT_SECONDS = env_number("BLOG_TASKS_MAX_WAIT_SECONDS", "300", float, "a number of seconds above 0")
+# How long a sign-in's record (device, address) is kept after it ended: `manage.py prune_sign_ins`.
+BLOG_SIGN_IN_HISTORY_DAYS = env_number("BLOG_SIGN_IN_HISTORY_DAYS", "180", int, "a whole number of days, 1 or more")
 
 # Who must sign in with a second factor (blog/accounts/two_factor/policy.py) before using their powers:
 # "staff" (the admin, and all they may do), "publishers" (holders of blog.publish_post), both, or "off".

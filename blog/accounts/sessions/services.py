@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from importlib import import_module
 
@@ -24,6 +24,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -178,3 +179,11 @@ def _end(rows: list[UserSession], *, user: User, reason: str = ENDED_REASON) -> 
         store.delete(row.session_key)
     UserSession.objects.filter(pk__in=[row.pk for row in rows]).update(ended=timezone.now())
     events.publish_on_commit(events.UserSessionsChanged(user_id=user.pk, reason=reason))
+
+
+def sign_ins_prune(*, older_than: datetime) -> int:
+    """Forget sign-ins that ended, or were last seen, before `older_than`: a device and address
+    pair not used since then counts as new again. Returns how many went."""
+    stale = Q(ended__lt=older_than) | Q(ended__isnull=True, last_seen__lt=older_than)
+    deleted, _ = UserSession.objects.filter(stale).delete()
+    return deleted

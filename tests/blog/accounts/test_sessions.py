@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
 from blog.accounts.sessions import services as session_services
 from blog.models import UserSession
@@ -174,3 +178,13 @@ def test_the_session_id_is_not_the_session_key():
     row = UserSession.objects.get(public_id=public_id_of(laptop))
     assert row.public_id != row.session_key
     assert laptop.session[SESSION_KEY]  # still signed in; the id is beside, not instead of, the login
+
+
+def test_old_sign_ins_are_forgotten_after_the_history_window(settings):
+    user = make_user()
+    kept, ended_long_ago, unseen_long_ago = (browser(user) for _ in range(3))
+    old = timezone.now() - timedelta(days=settings.BLOG_SIGN_IN_HISTORY_DAYS + 1)
+    UserSession.objects.filter(public_id=public_id_of(ended_long_ago)).update(ended=old)
+    UserSession.objects.filter(public_id=public_id_of(unseen_long_ago)).update(last_seen=old)
+    call_command("prune_sign_ins", stdout=StringIO())
+    assert list(UserSession.objects.values_list("public_id", flat=True)) == [public_id_of(kept)]
