@@ -58,6 +58,17 @@ class CommentHidden:
 
 
 @dataclass(frozen=True)
+class CommentLikesChanged:
+    """A reader liked or unliked a comment: its count now, numbered by the post's likes version."""
+
+    post_id: int
+    comment_id: int
+    likes: int
+    # Grows with every like of the post's comments, in commit order: the newest count of a comment wins.
+    version: int
+
+
+@dataclass(frozen=True)
 class ModerationChanged:
     """A comment entered the moderation queue, changed there, or left it."""
 
@@ -121,6 +132,7 @@ type Event = (
     | CommentDeleted
     | CommentPublished
     | CommentHidden
+    | CommentLikesChanged
     | ModerationChanged
     | PostChanged
     | PostRevised

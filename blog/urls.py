@@ -27,6 +27,7 @@ urlpatterns = [
     path("comments/<int:comment_id>/delete/", comment_views.comment_delete, name="comment_delete"),
     path("comments/<int:comment_id>/edit/", comment_views.comment_edit, name="comment_edit"),
     path("comments/<int:comment_id>/flag/", moderation_views.comment_flag, name="comment_flag"),
+    path("comments/<int:comment_id>/like/", comment_views.comment_like, name="comment_like"),
     path("users/<str:username>/", account_views.user_profile, name="user_profile"),
     path("whoami/", account_views.whoami, name="whoami"),
 ]

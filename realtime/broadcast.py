@@ -114,6 +114,25 @@ def comment_hidden_event(change: CommentChange) -> dict[str, object]:
     return _change_event("comment.hidden", change, frame)
 
 
+def comment_likes_event(post_id: int, *, comment_id: int, likes: int, version: int) -> dict[str, object]:
+    """One comment's new like count. Not a frame yet: each process's hub gathers a post's counts
+    and sends its readers one comment.likes frame a second at most (realtime/likes.py)."""
+    return {
+        "type": "comment.likes",
+        "group": post_group_name(post_id),
+        "post": post_id,
+        "id": comment_id,
+        "likes": likes,
+        "version": version,
+    }
+
+
+def comment_likes_frame(counts: dict[int, int]) -> dict[str, object]:
+    """The frame of a post's like counts that changed, as the hub hands it to its sockets."""
+    frame = encode_frame({"type": "comment.likes", "counts": {str(comment_id): n for comment_id, n in counts.items()}})
+    return {"type": "comment.likes", "frame": frame}
+
+
 def moderation_event(*, comment_id: int, item: dict | None, action: str | None, actor: str | None) -> dict:
     if item is not None:
         frame = {"type": "moderation.item", "item": item}
@@ -186,6 +205,8 @@ def send_event(event: events.Event) -> None:
             _group_send(comment_published_event(comment, change))
         case events.CommentHidden(change=change):
             _group_send(comment_hidden_event(change))
+        case events.CommentLikesChanged(post_id=post_id, comment_id=comment_id, likes=likes, version=version):
+            _group_send(comment_likes_event(post_id, comment_id=comment_id, likes=likes, version=version))
         case events.ModerationChanged(comment_id=comment_id, item=item, action=action, actor=actor):
             _group_send(moderation_event(comment_id=comment_id, item=item, action=action, actor=actor))
         case events.PostChanged(post_id=post_id, published=published, deleted=deleted):

@@ -20,6 +20,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import ValidationError
 
+from blog.comments import likes as comment_likes
 from blog.comments import selectors as comment_selectors
 from blog.comments import services as comment_services
 from blog.failures import SERVICE_REFUSALS, failure_from
@@ -445,10 +446,22 @@ class CommentConsumer(HeartbeatSocket, SessionGate, AsyncWebsocketConsumer):
         await on_database_thread(comment_services.comment_edit)(comment=comment, actor=self.user, body=body)
         return {"id": comment.pk}
 
+    async def on_comment_like(self, frame: dict) -> Ack | None:
+        liked = frame.get("liked")
+        if not isinstance(liked, bool):
+            raise FrameError("liked", comment_likes.MESSAGE_LIKED_NOT_BOOLEAN)
+        if not await self.session_holds_for_writing():
+            return None
+        comment_id = frame_comment_id(frame)
+        # Only what every reader sees: a held or hidden comment is "no such comment" here, as over HTTP.
+        comment = await on_database_thread(comment_selectors.likeable_comment)(comment_id, self.post)
+        if comment is None:
+            raise FrameError("id", MESSAGE_NO_SUCH_COMMENT)
+        done = await on_database_thread(comment_likes.comment_like)(comment=comment, actor=self.user, liked=liked)
+        return {"id": done.comment_id, "liked": done.liked, "likes": done.likes}
+
     async def comment_of_this_post(self, frame: dict) -> Comment:
-        comment_id = frame.get("id")
-        if not isinstance(comment_id, int) or isinstance(comment_id, bool):
-            raise FrameError("id", MESSAGE_ID_NOT_NUMBER)
+        comment_id = frame_comment_id(frame)
         comment = await on_database_thread(comment_selectors.comment_of_post)(comment_id, self.post, self.user)
         if comment is None:
             raise FrameError("id", MESSAGE_NO_SUCH_COMMENT)
@@ -460,6 +473,7 @@ class CommentConsumer(HeartbeatSocket, SessionGate, AsyncWebsocketConsumer):
         "comment.create": on_comment_create,
         "comment.delete": on_comment_delete,
         "comment.edit": on_comment_edit,
+        "comment.like": on_comment_like,
     }
 
     # Sending: every frame passes the heartbeat (HeartbeatSocket, realtime/socket_basics.py).
@@ -513,6 +527,13 @@ def event_key(event: dict) -> int | None:
     if event["type"] == "comment.created":
         return 2 * event["id"]
     return None
+
+
+def frame_comment_id(frame: dict) -> int:
+    comment_id = frame.get("id")
+    if not isinstance(comment_id, int) or isinstance(comment_id, bool):
+        raise FrameError("id", MESSAGE_ID_NOT_NUMBER)
+    return comment_id
 
 
 def checked_client_id(value: object) -> str | None:

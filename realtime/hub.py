@@ -35,6 +35,7 @@ from django.db.models import QuerySet
 from blog.models import Comment, CommentChange
 from realtime import backlog, broadcast
 from realtime.database_thread import on_database_thread
+from realtime.likes import LikeCounts
 from realtime.presence import Presence
 
 logger = logging.getLogger(__name__)
@@ -112,6 +113,8 @@ class Hub:
             kind: defaultdict(RecentNumbers) for kind, _, _ in TRACKED
         }
         self.presence = Presence(self)
+        # Like counts go to readers batched, at most a frame per post a second (realtime/likes.py).
+        self.likes = LikeCounts(self)
         self.notices = UserNotices(self)
         self.backlog_reads = backlog.SharedBacklogReads()
         self.redis_watch = RedisRestartWatch(settings.REDIS_URL) if settings.REDIS_URL else None
@@ -132,6 +135,7 @@ class Hub:
             for kind, _, _ in TRACKED:
                 self.watched_from[kind].pop(post_id, None)
                 self.handed_on[kind].pop(post_id, None)
+            self.likes.forget(post_id)
 
     async def join_user(self, user_id: int, listener: Listener) -> None:
         """Subscribe to the user's session events and notifications (which come for all users at once)."""
@@ -210,6 +214,7 @@ class Hub:
             self.tasks.append(asyncio.create_task(work(), name=f"hub {work.__name__}"))
 
     async def stop(self) -> None:
+        self.likes.stop()
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
@@ -233,6 +238,9 @@ class Hub:
     async def dispatch(self, event: dict) -> None:
         if event["type"] == "presence.report":
             self.presence.record(event)
+            return
+        if event["type"] == "comment.likes":
+            await self.likes.record(event)
             return
         if "change" in event:
             kind, number = "change", event["change"]

@@ -176,6 +176,9 @@ class Comment(models.Model):
     held_reason = models.CharField(max_length=200, blank=True, editable=False, db_default="")
     # text_fingerprint(body), stored by save() like body_html.
     fingerprint = models.CharField(max_length=32, blank=True, editable=False, db_default="")
+    # How many readers like it: its CommentLike rows, counted by comment_like (blog/comments/likes.py)
+    # in the like's own transaction, so that pages show and sort by it without counting rows.
+    like_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     objects = CommentQuerySet.as_manager()
 
@@ -197,6 +200,11 @@ class Comment(models.Model):
             # The same text from the same author (a spam signal, blog/moderation/checks.py): the check
             # reads this index alone, never the rows (with their bodies) of a text posted many times.
             models.Index(fields=["author", "fingerprint", "created", "post"], name="comment_same_text"),
+            # A post's threads, most liked first (?sort=liked): the page is a range of this index,
+            # read from a cursor (blog/comments/selectors.py). Replies are never sorted by likes.
+            models.Index(
+                fields=["post", "like_count", "id"], condition=Q(parent__isnull=True), name="comment_post_liked"
+            ),
             # The moderation queue: few rows, read oldest first.
             models.Index(fields=["id"], condition=Q(status__in=["pending", "hidden"]), name="comment_under_review"),
         ]
@@ -253,6 +261,7 @@ class Comment(models.Model):
             "editable_until": self.editable_until().isoformat(),
             "client_id": self.client_id,
             "status": self.status,
+            "likes": self.like_count,
         }
 
     def placeholder_json(self) -> dict[str, object]:
@@ -311,3 +320,34 @@ class CommentChange(models.Model):
 
     def __str__(self) -> str:
         return f"Comment {self.comment_id} {self.kind} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class CommentLike(models.Model):
+    """One reader likes one comment (not their own): written by comment_like only (blog/comments/likes.py)."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="likes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comment_likes")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        # Also the index that answers "which of these comments does this reader like" (comment first).
+        constraints = [models.UniqueConstraint(fields=["comment", "user"], name="comment_like_once_per_reader")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} likes comment {self.comment_id}"
+
+
+class LikesVersion(models.Model):
+    """A number that grows with every like and unlike of a post's comments, in the same transaction.
+
+    Pages of comments show and sort by like counts, so their cache keys carry it (blog/comments/pages.py),
+    as they carry the newest comment and change ids; it is read with the post, in the same query.
+    A row of its own, written only by comment_like with F(): a post saved from an older copy (the admin,
+    a publish) cannot set it back and so bring a stale page's key to life again.
+    """
+
+    post = models.OneToOneField("blog.Post", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    number = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Likes of post {self.post_id}: version {self.number}"

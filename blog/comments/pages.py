@@ -1,19 +1,21 @@
 """Pages of comments as every reader sees them alike, rendered once and kept in Django's cache.
 
 Two kinds of entries:
-- a page index: which comments a page shows (ids, authors, parents, edit times), its earlier
-  cursor, how many replies each thread keeps behind its link, and separately the post's
-  comment count. Keyed by the post, its newest comment id and
-  newest comment-change id (read with the post, blog/comments/selectors.py), the cursor and the size.
-  A new comment raises the first; an edit or a deletion adds a CommentChange and raises the
-  second: either leads to new keys, so an index is never stale, only no longer asked for.
-- a piece: one comment rendered (its HTML, or its JSON), keyed by its id and edit time, so
-  a new version of a page re-renders only what changed.
+- a page index: which comments a page shows (ids, authors, parents, edit times, like counts),
+  its earlier cursor, how many replies each thread keeps behind its link, and separately the
+  post's comment count. Keyed by the post, its newest comment id, newest comment-change id
+  and likes version (read with the post, blog/comments/selectors.py), the sort, the cursor and
+  the size. A new comment raises the first; an edit or a deletion adds a CommentChange and
+  raises the second; a like or an unlike raises the third: each leads to new keys, so an index
+  is never stale, only no longer asked for.
+- a piece: one comment rendered (its HTML, or its JSON), keyed by its id, edit time and like
+  count, so a new version of a page re-renders only what changed, and a piece never shows a
+  count other than the one its index says.
 Indexes are small and short-lived and pieces are bounded by the comments that exist, so a
 client asking for every possible cursor cannot fill the cache with copies of the same text.
 
 Pieces are user-neutral: they are rendered without a request, so no CSRF token, nonce or
-user reaches them. A logged-in reader's controls (Edit, Delete, Flag) are rendered per request,
+user reaches them. A logged-in reader's controls (Like, Edit, Delete, Flag) are rendered per request,
 for the comments that reader may act on, into each comment's actions slot; a comment's
 replies go into its replies slot, so a page of threads is put together from flat pieces.
 """
@@ -36,6 +38,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from blog.comments import selectors
+from blog.comments.cursors import SORT_OLDEST, Before
 from blog.models import Comment, Post, User
 from blog.page_cache import cache_get_many, cache_set_many
 from blog.process_cache import cache
@@ -62,6 +65,7 @@ class CommentStamp:
     parent_id: int | None = None
     thread_id: int | None = None
     placeholder: bool = False
+    likes: int = 0
 
     @classmethod
     def of(cls, comment: Comment) -> CommentStamp:
@@ -73,18 +77,19 @@ class CommentStamp:
             comment.parent_id,
             comment.thread_id,
             comment.is_placeholder,
+            comment.like_count,
         )
 
     def piece_key(self, kind: str) -> str:
         edited = int(self.edited.timestamp() * 1_000_000) if self.edited else 0
-        state = "d" if self.placeholder else edited
+        state = "d" if self.placeholder else f"{edited}:{self.likes}"
         return f"c{kind}:{self.id}:{state}:{format_version()}"
 
 
 @dataclass(frozen=True)
 class PageIndex:
-    stamps: tuple[CommentStamp, ...]  # ascending ids
-    earlier: int | None
+    stamps: tuple[CommentStamp, ...]  # in the page's order (selectors.CommentPage)
+    earlier: Before
     more_replies: tuple[tuple[int, int], ...] = ()  # (thread id, replies not shown)
 
     @classmethod
@@ -105,7 +110,7 @@ class HtmlPiece:
 @dataclass(frozen=True)
 class RenderedPage:
     comments: tuple[HtmlPiece, ...]
-    earlier: int | None
+    earlier: Before
     count: int  # every comment of the post up to its newest id, not only this page's
     more_replies: tuple[tuple[int, int], ...] = ()
 
@@ -118,6 +123,8 @@ class Reader:
     can_moderate: bool
     csrf_token: str
     now: datetime
+    # The comments of the page this reader likes (blog/comments/likes.py, liked_by).
+    liked: frozenset[int] = frozenset()
 
 
 @memoize
@@ -131,27 +138,32 @@ def version_key(kind: str, post: Post, *parts: object) -> str:
     return ":".join(map(str, [kind, post.pk, post.newest_comment_id, post.newest_change_id, *parts]))
 
 
-def html_keys(post: Post, before: int | None, limit: int) -> tuple[str, str]:
+def html_keys(post: Post, before: Before, limit: int, sort: str = SORT_OLDEST) -> tuple[str, str]:
     """The keys of a post page's index and of the post's comment count."""
-    return json_index_key(post, before, None, limit), version_key("cn", post)
+    return json_index_key(post, before, None, limit, sort=sort), version_key("cn", post)
 
 
-def json_index_key(post: Post, before: int | None, after: int | None, limit: int, thread: int | None = None) -> str:
+def json_index_key(
+    post: Post, before: Before, after: int | None, limit: int, thread: int | None = None, *, sort: str = SORT_OLDEST
+) -> str:
     if thread is not None:
         cursor = f"t{thread}a{after or 0}"
     elif after is not None:
         cursor = f"a{after}"
     else:
         cursor = f"b{before or ''}r{settings.BLOG_REPLIES_SHOWN}"
-    return version_key("ci", post, cursor, limit)
+        if sort != SORT_OLDEST:
+            cursor = f"s{sort}{cursor}"
+    # Like counts are in every index (the stamps): a like or an unlike makes new ones.
+    return version_key("ci", post, f"l{post.likes_version}", cursor, limit)
 
 
-def cached_html_page(post: Post, *, before: int | None, limit: int) -> RenderedPage | None:
+def cached_html_page(post: Post, *, before: Before, limit: int, sort: str = SORT_OLDEST) -> RenderedPage | None:
     """The page from the cache alone, or None when any part is missing (html_page then reads the database).
 
     Synchronous: called in place for the local-memory cache, in the hop that read the post otherwise.
     """
-    index_key, count_key = html_keys(post, before, limit)
+    index_key, count_key = html_keys(post, before, limit, sort)
     found = cache.get_many([index_key, count_key])
     if index_key not in found or count_key not in found:
         return None
@@ -168,10 +180,10 @@ def cached_html_page(post: Post, *, before: int | None, limit: int) -> RenderedP
 
 
 def cached_json_page(
-    post: Post, *, before: int | None, after: int | None, limit: int, thread: int | None = None
+    post: Post, *, before: Before, after: int | None, limit: int, thread: int | None = None, sort: str = SORT_OLDEST
 ) -> bytes | None:
     """The body of json_page from the cache alone, or None when any part is missing."""
-    index = cache.get(json_index_key(post, before, after, limit, thread))
+    index = cache.get(json_index_key(post, before, after, limit, thread, sort=sort))
     if index is None:
         return None
     pieces = only_cached_pieces(index.stamps, "j")
@@ -186,11 +198,13 @@ def only_cached_pieces(stamps: Sequence[CommentStamp], kind: str) -> list[tuple[
     return [(stamp, found[key]) for stamp, key in zip(stamps, keys, strict=True)]
 
 
-async def html_page(post: Post, *, before: int | None, limit: int) -> RenderedPage:
-    """The comments of one page of the post page (the newest without `before`), rendered."""
-    index_key, count_key = html_keys(post, before, limit)
+async def html_page(post: Post, *, before: Before, limit: int, sort: str = SORT_OLDEST) -> RenderedPage:
+    """The comments of one page of the post page (the first in the sort's order without `before`), rendered."""
+    index_key, count_key = html_keys(post, before, limit, sort)
     found = await cache_get_many([index_key, count_key])
-    index, loaded = await page_index(post, found.get(index_key), index_key, before=before, after=None, limit=limit)
+    index, loaded = await page_index(
+        post, found.get(index_key), index_key, before=before, after=None, limit=limit, sort=sort
+    )
     count = found.get(count_key)
     if count is None:
         count = await selectors.comment_count(post)
@@ -205,12 +219,14 @@ async def html_page(post: Post, *, before: int | None, limit: int) -> RenderedPa
 
 
 async def json_page(
-    post: Post, *, before: int | None, after: int | None, limit: int, thread: int | None = None
+    post: Post, *, before: Before, after: int | None, limit: int, thread: int | None = None, sort: str = SORT_OLDEST
 ) -> bytes:
     """The body of GET /blog/posts/<id>/comments/ for this cursor, encoded."""
-    index_key = json_index_key(post, before, after, limit, thread)
+    index_key = json_index_key(post, before, after, limit, thread, sort=sort)
     cached = (await cache_get_many([index_key])).get(index_key)
-    index, loaded = await page_index(post, cached, index_key, before=before, after=after, limit=limit, thread=thread)
+    index, loaded = await page_index(
+        post, cached, index_key, before=before, after=after, limit=limit, thread=thread, sort=sort
+    )
     return json_body(index, await cached_pieces(post, index.stamps, "j", render_json, loaded))
 
 
@@ -230,7 +246,9 @@ def json_body(index: PageIndex, pieces: Sequence[tuple[CommentStamp, str]]) -> b
     # The comments are JSON already: the answer is put together around them, not encoded again.
     comments = ",".join(piece for _, piece in pieces)
     more = json.dumps({str(thread): count for thread, count in index.more_replies})
-    cursors = f'"earlier": {json.dumps(index.earlier)}, "last_id": {json.dumps(last_id)}, "more_replies": {more}'
+    # An id, or in `liked` order "<likes>.<id>": the next ?before= as it is written.
+    earlier = index.earlier if index.earlier is None or isinstance(index.earlier, int) else str(index.earlier)
+    cursors = f'"earlier": {json.dumps(earlier)}, "last_id": {json.dumps(last_id)}, "more_replies": {more}'
     return f'{{"comments": [{comments}], {cursors}}}'.encode()
 
 
@@ -239,10 +257,11 @@ async def page_index(
     cached: PageIndex | None,
     key: str,
     *,
-    before: int | None,
+    before: Before,
     after: int | None,
     limit: int,
     thread: int | None = None,
+    sort: str = SORT_OLDEST,
 ) -> tuple[PageIndex, Sequence[Comment]]:
     """The cached index, or one read from the database with the comments it names (then cached)."""
     if cached is not None:
@@ -253,7 +272,7 @@ async def page_index(
         page = await selectors.comments_after(post, after=after, limit=limit)
     else:
         page = await selectors.threads_before(
-            post, before=before, limit=limit, replies_shown=settings.BLOG_REPLIES_SHOWN
+            post, before=before, limit=limit, replies_shown=settings.BLOG_REPLIES_SHOWN, sort=sort
         )
     index = PageIndex.of(page)
     await cache_set_many({key: index}, INDEX_SECONDS)
@@ -312,7 +331,7 @@ def compose(page: RenderedPage, reader: Reader | None) -> SafeString:
     controls = Controls(reader) if reader is not None else None
     shown = {comment.stamp.id for comment in page.comments}
     children: dict[int | None, list[HtmlPiece]] = {}
-    for comment in page.comments:  # ascending ids, so each list of replies is in order
+    for comment in page.comments:  # threads in the page's order, each one's replies by ascending id
         parent = comment.stamp.parent_id if comment.stamp.parent_id in shown else None
         children.setdefault(parent, []).append(comment)
     more = dict(page.more_replies)
@@ -366,7 +385,7 @@ ID_SLOT = str(2**62)
 
 
 class Controls:
-    """One reader's Edit, Delete and Flag controls for a page: the template is rendered once per
+    """One reader's Like, Edit, Delete and Flag controls for a page: the template is rendered once per
     variant, not per comment.
 
     Rendering it for each of a page's 50 comments took longer than the rest of a logged-in reader's page.
@@ -374,31 +393,39 @@ class Controls:
 
     def __init__(self, reader: Reader) -> None:
         self.reader = reader
-        self.variants: dict[tuple[bool, bool, bool], list[str]] = {}
+        self.variants: dict[tuple[bool, bool, bool, bool], list[str]] = {}
 
     def for_comment(self, comment: CommentStamp) -> str:
         if comment.placeholder:
             return ""
         own = comment.author_id == self.reader.user.pk
-        # Every comment on a page is published: others' may be flagged, one's own never.
-        variant = (own and comment.editable_until > self.reader.now, own or self.reader.can_moderate, not own)
+        # Every comment on a page is published: others' may be liked and flagged, one's own never.
+        variant = (
+            own and comment.editable_until > self.reader.now,
+            own or self.reader.can_moderate,
+            not own,
+            not own and comment.id in self.reader.liked,
+        )
         if variant not in self.variants:
             self.variants[variant] = self.split_at_slots(*variant)
         return str(comment.id).join(self.variants[variant])
 
-    def split_at_slots(self, can_edit: bool, can_delete: bool, can_flag: bool) -> list[str]:
-        html = self.render(ID_SLOT, can_edit=can_edit, can_delete=can_delete, can_flag=can_flag)
+    def split_at_slots(self, can_edit: bool, can_delete: bool, can_flag: bool, liked: bool) -> list[str]:
+        html = self.render(ID_SLOT, can_edit=can_edit, can_delete=can_delete, can_flag=can_flag, liked=liked)
         parts = html.split(ID_SLOT)
-        if len(parts) - 1 != can_edit + can_delete + can_flag:  # each control names the comment once
+        # Each control names the comment once; Like and Flag go together (others' comments).
+        if len(parts) - 1 != can_edit + can_delete + 2 * can_flag:
             raise ImproperlyConfigured(f"{ACTIONS_TEMPLATE} must name the comment once per control")
         return parts
 
-    def render(self, comment_id: str, *, can_edit: bool, can_delete: bool, can_flag: bool) -> str:
+    def render(self, comment_id: str, *, can_edit: bool, can_delete: bool, can_flag: bool, liked: bool) -> str:
         context = {
             "comment_id": comment_id,
             "can_edit": can_edit,
             "can_delete": can_delete,
             "can_flag": can_flag,
+            "can_like": can_flag,
+            "liked": liked,
             "csrf_token": self.reader.csrf_token,
         }
         return get_template(ACTIONS_TEMPLATE).render(context)

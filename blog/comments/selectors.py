@@ -12,6 +12,13 @@ A page of the post is a page of threads: top-level comments, each with the first
 with thread_replies). A reply's parent is older than the reply and in the same thread, so
 the first replies of a thread always hang from comments shown with them.
 
+The sort (blog/comments/cursors.py) orders the threads only; replies stay in the order of
+the conversation. Oldest first, the page shows the newest threads in id order, with the
+earlier ones a page back (as the post page always has); newest first, the same threads the
+other way round; most liked first, the threads by like count and then id, both descending:
+a range of the (post, like_count, id) index of top-level comments, read backwards from the
+cursor, however deep the page.
+
 The reads of what a reader missed (new comments, numbered edits and deletions) are sync:
 the socket's resume and the hub's check run them on the database thread
 (realtime/backlog.py turns them into frames). Each answers None when the reader is too
@@ -24,9 +31,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Count, F, Q, Window
+from django.db.models.fields.tuple_lookups import Tuple, TupleLessThan
 from django.db.models.functions import Coalesce, RowNumber
 
 from blog.accounts.models import User
+from blog.comments.cursors import SORT_LIKED, SORT_OLDEST, Before, LikedCursor
 from blog.comments.models import Comment, CommentChange
 from blog.moderation import policy as moderation_policy
 from blog.posts.models import Post
@@ -34,24 +43,31 @@ from blog.posts.models import Post
 
 @dataclass(frozen=True)
 class CommentPage:
-    comments: list[Comment]  # ascending ids
-    # The smallest top-level id shown when older comments exist (the next ?before=), else None.
-    earlier: int | None = None
+    # Ascending ids; in a page of threads sorted newest or most liked first, each thread's top-level
+    # comment then its replies (ascending), the threads in the sort's order.
+    comments: list[Comment]
+    # The cursor of the next page when there is one (the next ?before=), else None: the smallest
+    # top-level id shown, or in `liked` order the last thread's like count and id.
+    earlier: Before = None
     # For each thread shown with only its first replies: how many more it has.
     more_replies: dict[int, int] | None = None
 
 
-async def threads_before(post: Post, *, before: int | None, limit: int, replies_shown: int) -> CommentPage:
-    """The newest `limit` top-level comments with id < before (the newest without it), each with
-    the first `replies_shown` replies of its thread; all in ascending ids. One query."""
-    # One more than shown, to learn whether older ones exist.
-    tops = (
-        post.comments.public()
-        .filter(id__lte=post.newest_comment_id, parent__isnull=True)
-        .before(before)
-        .order_by("-id")
-        .values("id")[: limit + 1]
-    )
+async def threads_before(
+    post: Post, *, before: Before, limit: int, replies_shown: int, sort: str = SORT_OLDEST
+) -> CommentPage:
+    """The first `limit` top-level comments in the sort's order after the cursor `before` (from the
+    start without it), each with the first `replies_shown` replies of its thread. One query."""
+    tops = post.comments.public().filter(id__lte=post.newest_comment_id, parent__isnull=True)
+    if sort == SORT_LIKED:
+        if before is not None:
+            # A row comparison, so the database reads the index from the cursor on.
+            tops = tops.filter(TupleLessThan(Tuple(F("like_count"), F("id")), (before.likes, before.id)))
+        tops = tops.order_by("-like_count", "-id")
+    else:
+        tops = tops.before(before).order_by("-id")
+    # One more than shown, to learn whether more follow.
+    tops = tops.values("id")[: limit + 1]
     # A top-level comment and its replies share one partition, the comment first (the lowest id).
     thread = Coalesce("thread_id", "id")
     rows = (
@@ -66,12 +82,20 @@ async def threads_before(post: Post, *, before: int | None, limit: int, replies_
         .order_by("id")
     )
     comments = [comment async for comment in rows]
-    top_ids = [comment.pk for comment in comments if comment.parent_id is None]
+    # In the order they were chosen: the first `limit` are shown, the cursor is the last of those.
+    chosen = sorted(
+        (comment for comment in comments if comment.parent_id is None),
+        key=(lambda top: (-top.like_count, -top.pk)) if sort == SORT_LIKED else (lambda top: -top.pk),
+    )
     earlier = None
-    if len(top_ids) > limit:
-        oldest = top_ids.pop(0)
-        comments = [comment for comment in comments if oldest not in (comment.pk, comment.thread_id)]
-        earlier = top_ids[0]
+    if len(chosen) > limit:
+        extra = chosen.pop()
+        comments = [comment for comment in comments if extra.pk not in (comment.pk, comment.thread_id)]
+        last = chosen[-1]
+        earlier = LikedCursor(likes=last.like_count, id=last.pk) if sort == SORT_LIKED else last.pk
+    if sort != SORT_OLDEST:
+        place = {top.pk: index for index, top in enumerate(chosen)}
+        comments.sort(key=lambda comment: (place[comment.thread_id or comment.pk], comment.pk))
     more = {
         comment.pk: comment.thread_size - 1 - replies_shown
         for comment in comments
@@ -111,6 +135,11 @@ async def thread_top(comment_id: int) -> Comment | None:
 async def comment_to_answer(post: Post, comment_id: int) -> Comment | None:
     """The post's comment a reply form answers (published, not a placeholder), with its author."""
     return await post.comments.shown().public().filter(pk=comment_id).select_related("author").afirst()
+
+
+def likeable_comment(comment_id: int, post: Post) -> Comment | None:
+    """Sync: the post's comment if every reader sees it (published, not a placeholder): only those are liked."""
+    return Comment.objects.shown().public().filter(pk=comment_id, post=post).first()
 
 
 def comment_of_post(comment_id: int, post: Post, user: User) -> Comment | None:

@@ -1,8 +1,9 @@
-"""Comments over HTTP: the JSON pages, and posting, editing and deleting for forms and JSON clients."""
+"""Comments over HTTP: the JSON pages, and posting, editing, deleting and liking for forms and JSON clients."""
 
 from __future__ import annotations
 
 from functools import partial
+from urllib.parse import urlsplit
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -12,10 +13,12 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from blog.cache_control import shared_when_anonymous
 from blog.comments import cursors
+from blog.comments import likes as comment_likes
 from blog.comments import pages as comment_pages
 from blog.comments import selectors as comment_selectors
 from blog.comments import services as comment_services
@@ -53,7 +56,13 @@ async def comment_list(request: HttpRequest, post_id: int) -> HttpResponse:
         cursor = cursors.json_cursor(request.GET, page_size=settings.BLOG_COMMENTS_PER_PAGE)
     except cursors.BadCursor as error:
         return JsonResponse(Failure("invalid", str(error)).as_json(), status=400)
-    page = {"before": cursor.before, "after": cursor.after, "limit": cursor.limit, "thread": cursor.thread}
+    page = {
+        "before": cursor.before,
+        "after": cursor.after,
+        "limit": cursor.limit,
+        "thread": cursor.thread,
+        "sort": cursor.sort,
+    }
     found, body = await post_versions.cached_post_and(post_id, partial(comment_pages.cached_json_page, **page))
     if body is None:
         post = await readable_post_or_404(request, post_id, found)
@@ -78,7 +87,7 @@ async def comment_thread(request: HttpRequest, comment_id: int) -> HttpResponse:
     context = {
         "post": post,
         "top": top,
-        "comments_html": comment_pages.compose(page, await comment_reader(request)),
+        "comments_html": comment_pages.compose(page, await comment_reader(request, page)),
         "next_after": page.comments[-1].stamp.id if len(page.comments) > page_size else None,
     }
     return TemplateResponse(request, "blog/comment_thread.html", context)
@@ -191,3 +200,43 @@ async def comment_edit(request: HttpRequest, comment_id: int) -> HttpResponse:
         return refused(request, Failure("forbidden", comment_services.MESSAGE_EDIT_NOT_YOURS))
     status = 400 if form.errors else 200
     return TemplateResponse(request, "blog/comment_edit.html", {"comment": comment, "form": form}, status=status)
+
+
+MESSAGE_LIKED_NOT_0_OR_1 = "liked must be 1 (like) or 0 (unlike)."
+
+
+@login_required_or_401
+@require_POST
+async def comment_like(request: HttpRequest, comment_id: int) -> HttpResponse:
+    """Like (`liked=1`, the default) or unlike (`liked=0`) someone else's comment.
+
+    A plain form comes back to the page it was sent from, at the comment; JSON clients get its count.
+    """
+    comment = await Comment.objects.public().shown().select_related("post").filter(pk=comment_id).afirst()
+    if comment is None or not await post_selectors.post_is_visible(request.user, comment.post_id):
+        raise Http404("No such comment.")
+    liked = {"1": True, "0": False}.get(request.POST.get("liked", "1"))
+    if liked is None:
+        errors = {"liked": [MESSAGE_LIKED_NOT_0_OR_1]}
+        return refused(request, Failure("invalid", MESSAGE_LIKED_NOT_0_OR_1, {"errors": errors}))
+    try:
+        done = await sync_to_async(comment_likes.comment_like)(comment=comment, actor=request.user, liked=liked)
+    except SERVICE_REFUSALS as error:
+        return refused(request, failure_from(error))
+    if wants_json(request):
+        return JsonResponse({"id": done.comment_id, "liked": done.liked, "likes": done.likes})
+    return redirect(back_to_comment(request, comment))
+
+
+def back_to_comment(request: HttpRequest, comment: Comment) -> str:
+    """The page the form was sent from (the post's page in any sort and cursor, or the thread's), at the
+    comment; else the comment's own page. Only this site's pages of that post: never somewhere a
+    forged Referer names."""
+    referer = request.headers.get("Referer", "")
+    anchor = f"#comment-{comment.pk}"
+    if url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        url = urlsplit(referer)
+        pages = {post_url(comment.post_id), reverse("blog:comment_thread", args=[comment.thread_id or comment.pk])}
+        if url.path in pages:
+            return f"{url.path}?{url.query}{anchor}" if url.query else f"{url.path}{anchor}"
+    return comment.permalink()

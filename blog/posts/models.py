@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from blog.accounts.models import User
-from blog.comments.models import Comment, CommentChange
+from blog.comments.models import Comment, CommentChange, LikesVersion
 from blog.posts.markup import render_post_body
 
 
@@ -33,17 +33,20 @@ class PostQuerySet(models.QuerySet["Post"]):
         return self.order_by("-published_at", "-created")
 
     def with_comment_versions(self) -> PostQuerySet:
-        """Add the newest comment id and newest comment-change id (0 when none), and has_under_review.
+        """Add the newest comment id and newest comment-change id (0 when none), the likes version
+        (0 when none), and has_under_review.
 
-        Together they change whenever a comment is added, edited or deleted, so they version
-        whatever is derived from the comments (blog/comments/pages.py). Each is one backward
-        lookup on a (post, id) index, in the same query as the post.
+        Together they change whenever a comment is added, edited, deleted, liked or unliked, so they
+        version whatever is derived from the comments (blog/comments/pages.py). Each is one backward
+        lookup on a (post, id) index, or a primary-key lookup, in the same query as the post.
         """
         newest_comment = Comment.objects.filter(post=OuterRef("pk")).order_by("-id").values("id")[:1]
         newest_change = CommentChange.objects.filter(post=OuterRef("pk")).order_by("-id").values("id")[:1]
+        likes = LikesVersion.objects.filter(post=OuterRef("pk"))
         return self.annotate(
             newest_comment_id=Coalesce(Subquery(newest_comment), 0),
             newest_change_id=Coalesce(Subquery(newest_change), 0),
+            likes_version=Coalesce(Subquery(likes.values("number")[:1]), 0),
             # Whether any comment of the post waits for a moderator: a page asks who may see them only then.
             has_under_review=Exists(Comment.objects.under_review().filter(post=OuterRef("pk"))),
         )

@@ -130,7 +130,11 @@ def changed_post_id(event: events.Event) -> int | None:
             return comment.post_id
         case events.CommentDeleted(change=change) | events.CommentHidden(change=change):
             return change.post_id
-        case events.PostChanged(post_id=post_id) | events.ModerationChanged(post_id=post_id):
+        case (
+            events.PostChanged(post_id=post_id)
+            | events.ModerationChanged(post_id=post_id)
+            | events.CommentLikesChanged(post_id=post_id)
+        ):
             return post_id
     return None
 

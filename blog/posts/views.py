@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from blog.accounts.two_factor.policy import SecondFactorRequired
 from blog.cache_control import shared_when_anonymous
 from blog.comments import cursors
+from blog.comments import likes as comment_likes
 from blog.comments import pages as comment_pages
 from blog.comments import selectors as comment_selectors
 from blog.comments.forms import CommentForm
@@ -34,6 +35,13 @@ from blog.posts import services as post_services
 from blog.posts import versions as post_versions
 from blog.posts.forms import PostForm
 from blog.posts.models import Post
+
+# The sort links above a post's comments: (?sort= value, label), the default first.
+SORT_LINKS = (
+    (cursors.SORT_OLDEST, "Oldest first"),
+    (cursors.SORT_NEWEST, "Newest first"),
+    (cursors.SORT_LIKED, "Most liked"),
+)
 
 
 def post_url(post_id: int) -> str:
@@ -91,22 +99,24 @@ async def post_publish(request: HttpRequest, post_id: int) -> HttpResponse:
 @shared_when_anonymous
 @require_GET
 async def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
-    """The post and a page of its comments: the newest, or those before ?before= (not live).
+    """The post and a page of its comments: the first in ?sort= order (oldest first: the newest threads),
+    or those after the ?before= cursor (not live).
 
     ?reply_to=<id> sets the form to answer that comment (the Reply link without the script).
     """
     try:
-        before = cursors.before_param(request.GET)
+        sort = cursors.sort_param(request.GET)
+        before = cursors.before_param(request.GET, sort)
         reply_to = cursors.reply_to_param(request.GET)
     except cursors.BadCursor as error:
         return bad_request_page(request, str(error), back_url=post_url(post_id))
     page_size = settings.BLOG_COMMENTS_PER_PAGE
     found, comment_page = await post_versions.cached_post_and(
-        post_id, partial(comment_pages.cached_html_page, before=before, limit=page_size)
+        post_id, partial(comment_pages.cached_html_page, before=before, limit=page_size, sort=sort)
     )
     post = await readable_post_or_404(request, post_id, found)
     form = CommentForm(initial={"parent": reply_to or ""})
-    return await render_post_page(request, post, form, before=before, comment_page=comment_page)
+    return await render_post_page(request, post, form, before=before, comment_page=comment_page, sort=sort)
 
 
 async def readable_post_or_404(request: HttpRequest, post_id: int, found: post_versions.Lookup) -> Post:
@@ -122,16 +132,17 @@ async def render_post_page(
     post: Post,
     form: CommentForm,
     *,
-    before: int | None = None,
+    before: cursors.Before = None,
     status: int = 200,
     comment_page: comment_pages.RenderedPage | None = None,
     preview: str | None = None,
+    sort: str = cursors.SORT_OLDEST,
 ) -> HttpResponse:
     """`post` must carry its comment versions; `comment_page` is its page of comments when already read."""
     page_size = settings.BLOG_COMMENTS_PER_PAGE
     if comment_page is None:
-        comment_page = await comment_pages.html_page(post, before=before, limit=page_size)
-    reader = await comment_reader(request)
+        comment_page = await comment_pages.html_page(post, before=before, limit=page_size, sort=sort)
+    reader = await comment_reader(request, comment_page)
     can_moderate = reader is not None and reader.can_moderate
     replying_to, reply_gone = await comment_answered_by(post, form)
     context = {
@@ -141,6 +152,8 @@ async def render_post_page(
         "page_size": page_size,
         # An older page is a plain page: the script opens no socket on it and it has no form.
         "live": before is None,
+        "sort": sort,
+        "sorts": SORT_LINKS,
         "form": form,
         "preview": preview,  # the form's body rendered (sanitised HTML), when it asked for a preview
         "replying_to": replying_to,
@@ -168,13 +181,15 @@ async def render_post_page(
     return TemplateResponse(request, "blog/post_detail.html", context, status=status)
 
 
-async def comment_reader(request: HttpRequest) -> comment_pages.Reader | None:
-    """Whom the comments are composed for (None: anonymous), and whether they may delete others'."""
+async def comment_reader(request: HttpRequest, page: comment_pages.RenderedPage) -> comment_pages.Reader | None:
+    """Whom the page's comments are composed for (None: anonymous), whether they may delete others',
+    and which of them they like (read only when one of them has a like)."""
     if not request.user.is_authenticated:
         return None
     can_moderate = await request.user.ahas_perm("blog.delete_comment")
+    liked = await comment_likes.liked_by(request.user, ((piece.stamp.id, piece.stamp.likes) for piece in page.comments))
     return comment_pages.Reader(
-        user=request.user, can_moderate=can_moderate, csrf_token=get_token(request), now=timezone.now()
+        user=request.user, can_moderate=can_moderate, csrf_token=get_token(request), now=timezone.now(), liked=liked
     )
 
 

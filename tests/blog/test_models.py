@@ -93,4 +93,5 @@ def test_comment_json_shape(post, reader):
         "editable_until": (comment.created + timedelta(minutes=5)).isoformat(),
         "client_id": "c1",
         "status": "published",
+        "likes": 0,
     }

@@ -60,6 +60,7 @@ async def test_logged_in_users_comment_reaches_every_reader_and_is_acked(sockets
             "editable_until": (comment.created + timedelta(minutes=5)).isoformat(),
             "client_id": "c1",
             "status": "published",
+            "likes": 0,
         }
         assert await socket.receive_nothing()
 
