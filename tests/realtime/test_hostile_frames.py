@@ -30,11 +30,12 @@ HOSTILE_VALUES = {
     "70-chars": "x" * 70,
 }
 # Values that are right for a field: a 70-character body is a fine comment, client_id may be null.
-VALID_FOR = {"body": {"70-chars"}, "client_id": {"null"}}
+VALID_FOR = {"body": {"70-chars"}, "client_id": {"null"}, "liked": {"true"}}
 FRAMES = {
     "comment.create": {"type": "comment.create", "body": "Hi", "client_id": "c1"},
     "comment.edit": {"type": "comment.edit", "id": None, "body": "Edited", "client_id": "c2"},
     "comment.delete": {"type": "comment.delete", "id": None, "client_id": "c3"},
+    "comment.like": {"type": "comment.like", "id": None, "liked": True, "client_id": "c4"},
 }
 CASES = [(frame_type, field) for frame_type, frame in FRAMES.items() for field in frame]
 
