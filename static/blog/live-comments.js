@@ -15,7 +15,8 @@
  * Authors edit their comments in place (for the first five minutes), and
  * authors and moderators delete them, over the socket or HTTP the same way.
  * The server-rendered Edit link and Delete form keep working without it.
- * Signed-in readers get a Flag link on others' comments, to a page that asks why.
+ * Signed-in readers get a Flag link on others' comments, to a page that asks why,
+ * and a Like button (likes.js); every reader's counts follow comment.likes frames.
  *
  * Moderation: a comment a moderator publishes (a held one approved, a hidden
  * one restored) arrives as comment.created with a change number and takes its
@@ -60,6 +61,7 @@ import { enableEarlierComments } from './live/earlier.js';
 import { commentGoing, enableReplies } from './live/replying.js';
 import { checkRevisedOnHello, onPostRevised } from './live/revised.js';
 import { enableMoreReplies } from './live/threads.js';
+import { addLikeCount, applyLikeCounts, buildLikeForm, enableLikes } from './live/likes.js';
 
 const frameHandlers = new Map([
   ['hello', onHello],
@@ -69,6 +71,8 @@ const frameHandlers = new Map([
   ['comment.deleted', (frame) => removeComment(frame.id, frame.placeholder === true)],
   // Gone for readers until a moderator decides: like a deletion that leaves no placeholder.
   ['comment.hidden', (frame) => removeComment(frame.id, false)],
+  // Like counts that changed, a frame a second at most.
+  ['comment.likes', applyLikeCounts],
   ['comment.ack', onCommentAck],
   ['error', onCommentError],
   ['resync', () => reloadComments()],
@@ -113,6 +117,8 @@ function start() {
     ownCommentArrived: (item) => settlePending(item, true),
     editorMustClose: closeEditor,
     commentGoing: commentGoing,
+    commentBuilt: addLikeCount,
+    likeControl: buildLikeForm,
   });
   list.addEventListener('click', onListClick);
   list.addEventListener('submit', onListSubmit);
@@ -121,6 +127,7 @@ function start() {
   enableEarlierComments();
   enableMoreReplies();
   enableReplies();
+  enableLikes();
   window.addEventListener('online', reconnectNow);
   openSocket(frameHandlers, onSocketClosed);
 }

@@ -23,6 +23,8 @@ export const flagUrlPattern = data.commentFlagUrl;
 export const threadUrlPattern = data.commentThreadUrl;
 // The page's CSRF token and Edit/Delete controls belong to this user's session.
 export const pageUser = data.user || null;
+// The order of the page's threads (?sort=): 'oldest' (in id order), 'newest' or 'liked'; replies keep theirs.
+export const sort = data.sort || 'oldest';
 // "false" on an older page of comments (?before=): plain HTML with links, nothing live.
 export const isLivePage = data.live !== 'false';
 // The post's total, data-comment-count, counts every comment up to this id (the newest at render).

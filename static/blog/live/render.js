@@ -31,6 +31,7 @@ import {
   pending,
   RESYNC_PAGE_SIZE,
   seenIds,
+  sort,
   state,
   viewer,
 } from './page.js';
@@ -44,6 +45,8 @@ const hooks = {
   ownCommentArrived: (item) => {}, // the pending item this comment settles
   editorMustClose: (editor) => {}, // its comment went, changed under it, or is no longer the reader's
   commentGoing: (li) => {}, // about to be removed or emptied (the reply form may be inside it)
+  commentBuilt: (li, comment) => {}, // a comment's item was built (likes.js adds its count)
+  likeControl: (li) => null, // the Like form for someone else's comment (likes.js), or null
 };
 
 export function hookRender(callbacks) {
@@ -109,6 +112,7 @@ function buildComment(comment) {
   const meta = buildMeta(comment.author, link);
   meta.append(' ', element('span', 'comment-edited', '(edited)'));
   li.append(meta, buildBody(comment), buildReplyLink(comment.id));
+  hooks.commentBuilt(li, comment);
   markEdited(li, comment.edited);
   syncActions(li);
   return li;
@@ -170,6 +174,8 @@ function buildActions(li, controls) {
     const token = csrfToken();
     if (token) actions.appendChild(buildDeleteForm(li.dataset.commentId, token));
   }
+  const like = controls.includes('flag') ? hooks.likeControl(li) : null;
+  if (like) actions.prepend(like); // first, as _comment_actions.html has it
   if (controls.includes('flag') && flagUrlPattern) {
     // A page that asks why, as without the script.
     const link = element('a', 'comment-flag', 'Flag');
@@ -193,8 +199,10 @@ function buildDeleteForm(id, token) {
   return deleteForm;
 }
 
-// Comments stay in id order, replies in their parent's list; pending ones stay below them.
-// Returns false for a reply whose parent is not on the page (it is not shown).
+// Threads stay in the page's sort (id order by default), replies in id order in their parent's
+// list; pending ones stay below them. In most-liked order a thread goes by the counts shown now
+// (a new one, without likes, below those with likes). Returns false for a reply whose parent is
+// not on the page (it is not shown).
 function insertInOrder(li, comment) {
   let container = list;
   if (comment.parent) {
@@ -202,16 +210,27 @@ function insertInOrder(li, comment) {
     if (!parent || !list.contains(parent)) return false;
     container = repliesOf(parent);
   }
+  const comesFirst = container === list ? threadComesFirst : (otherId) => otherId > comment.id;
   for (const other of container.children) {
     // The author's held comments keep their place by id too (data-held-id).
     const otherId = Number(other.dataset.commentId || other.dataset.heldId);
-    if (other.classList.contains('pending') || otherId > comment.id) {
+    if (other.classList.contains('pending') || comesFirst(otherId, comment, other)) {
       container.insertBefore(li, other);
       return true;
     }
   }
   container.appendChild(li);
   return true;
+}
+
+// Whether a new thread goes before this one shown, in the page's sort.
+function threadComesFirst(otherId, comment, other) {
+  if (sort === 'newest') return otherId < comment.id;
+  if (sort !== 'liked') return otherId > comment.id;
+  const count = other.querySelector(':scope > .comment-likes');
+  const otherLikes = count ? Number(count.dataset.likes) || 0 : 0;
+  const likes = typeof comment.likes === 'number' ? comment.likes : 0;
+  return otherLikes < likes || (otherLikes === likes && otherId < comment.id);
 }
 
 // The post's total counts each comment once, however often it arrives and whether it is shown.
@@ -403,6 +422,11 @@ function shownFrom() {
 // (A comment deleted meanwhile among the older ones is not known here: the heading's total
 // may then be high until the page is loaded again.)
 export async function reloadComments() {
+  // Most liked first, what the page shows is no range of ids to fetch again: the page itself is.
+  if (sort === 'liked') {
+    window.location.reload();
+    return;
+  }
   const from = shownFrom();
   const shownBefore = Array.from(commentItems(), (li) => Number(li.dataset.commentId)).filter((id) => id >= from);
   const comments = [];
