@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('blog', '0013_user_sessions'),
+        ('blog', '0014_post_revisions'),
     ]
 
     operations = [
