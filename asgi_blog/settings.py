@@ -85,6 +85,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # For the search vector's field (blog/search/): on SQLite it is a text column left empty, and
+    # this app's set-up touches only PostgreSQL connections.
+    "django.contrib.postgres",
     "channels",
     "axes",
     # Two-factor sign-in: authenticator-app codes (TOTP) and recovery codes (static tokens).
@@ -92,6 +95,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "django_tasks_db",
+    "taggit",
     "blog",
     "realtime",
 ]
@@ -344,6 +348,8 @@ BLOG_COMMENT_RATE_LIMIT = env_rate("BLOG_COMMENT_RATE_LIMIT", "10/60")
 BLOG_SIGNUP_RATE_LIMIT = env_rate("BLOG_SIGNUP_RATE_LIMIT", "5/3600")
 BLOG_LOGIN_ADDRESS_FAILURE_LIMIT = env_rate("BLOG_LOGIN_ADDRESS_FAILURE_LIMIT", "20/900")
 BLOG_POSTS_PER_PAGE = 10
+# "Django" and "django" are one tag (django-taggit matches names case-insensitively on the way in).
+TAGGIT_CASE_INSENSITIVE = True
 # A post page shows this many of the newest comments; older ones are a link away (?before=).
 BLOG_COMMENTS_PER_PAGE = int(os.environ.get("BLOG_COMMENTS_PER_PAGE", "50"))
 if not 1 <= BLOG_COMMENTS_PER_PAGE <= 200:

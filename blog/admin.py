@@ -4,12 +4,14 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.text import Truncator
+from taggit.models import Tag
 
 from blog.accounts.forms import AdminUserAddForm, AdminUserChangeForm
 from blog.accounts.two_factor.forms import AdminLoginForm
@@ -29,6 +31,8 @@ from blog.models import (
 from blog.moderation import services as moderation_services
 from blog.moderation.policy import MODERATE_PERMISSION
 from blog.posts import services as post_services
+from blog.posts.forms import TagsCheckedForm
+from blog.posts.tags import validate_tag_names
 
 # Its password alone would log in an account that has two-factor sign-in on.
 admin.site.login_form = AdminLoginForm
@@ -104,6 +108,9 @@ class BlogUserAdmin(ModerationActions, UserAdmin):
 
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
+    # Tags are checked as the post form checks them; saving them refreshes the post's search
+    # document and drops its cached copy (blog/receivers.py).
+    form = TagsCheckedForm
     list_display = ["title", "author", "status", "published_at", "created"]
     list_filter = ["status"]
     search_fields = ["title", "body"]
@@ -137,6 +144,27 @@ class PostAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if publishing:
             post_services.post_publish(post=obj, actor=request.user)
+
+
+class TagForm(forms.ModelForm):
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        validate_tag_names([name])
+        return name
+
+
+# In place of taggit's own, whose inline and merge action work on its generic rows, which posts do not use.
+admin.site.unregister(Tag)
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    """A rename, a new slug or a deletion reaches every post of the tag (blog/receivers.py)."""
+
+    form = TagForm
+    list_display = ["name", "slug"]
+    ordering = ["name"]
+    search_fields = ["name"]
 
 
 class CommentRevisionInline(admin.TabularInline):

@@ -29,7 +29,7 @@ from blog.notifications.models import (
     NotificationPreferences,
     NotificationQuerySet,
 )
-from blog.posts.models import Post, PostQuerySet, PostRevision
+from blog.posts.models import Post, PostQuerySet, PostRevision, TaggedPost
 
 __all__ = [
     "CLIENT_ID_MAX_LENGTH",
@@ -54,6 +54,7 @@ __all__ = [
     "Post",
     "PostQuerySet",
     "PostRevision",
+    "TaggedPost",
     "User",
     "UserSession",
     "validate_client_id",

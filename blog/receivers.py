@@ -9,14 +9,18 @@ sockets, which re-check what they may still show.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.auth.signals import user_logged_in, user_logged_out
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from django.http import HttpRequest
+from taggit.models import Tag
 
 from blog import events
 from blog.accounts.sessions import services as session_services
-from blog.models import Post, User
+from blog.models import Post, TaggedPost, User
+from blog.posts import services as post_services
 
 # The fields whose change can end a user's sessions.
 SESSION_FIELDS = frozenset({"password", "is_active"})
@@ -33,6 +37,48 @@ def post_saved(sender: type[Post], instance: Post, created: bool, using: str, **
 @receiver(post_delete, sender=Post, dispatch_uid="blog.post_deleted")
 def post_deleted(sender: type[Post], instance: Post, using: str, **kwargs: object) -> None:
     events.publish_on_commit(events.PostChanged(post_id=instance.pk, published=False, deleted=True), using)
+
+
+# A post's tags are saved after the post, through taggit's own rows: every path that changes them (the
+# post form, the admin, a shell, a tag renamed or deleted in the admin) stores the posts' search
+# documents again and drops their cached copies, as a save of the post would.
+def post_tags_changed(post_ids: Iterable[int], using: str) -> None:
+    for post_id, published in post_services.post_search_documents_refresh(post_ids=post_ids, using=using).items():
+        events.publish_on_commit(events.PostChanged(post_id=post_id, published=published), using)
+
+
+@receiver(m2m_changed, sender=TaggedPost, dispatch_uid="blog.post_tags_set")
+def post_tags_set(
+    sender: type[TaggedPost], instance: Post | Tag, action: str, reverse: bool, pk_set: set[int] | None, using: str,
+    **kwargs: object,
+) -> None:  # fmt: skip
+    if action not in {"post_add", "post_remove", "post_clear"}:
+        return
+    if reverse:  # instance is a tag, pk_set its posts
+        post_tags_changed(pk_set or (), using)
+    elif action == "post_clear" or pk_set:  # taggit's set() sends an empty post_add when nothing was new
+        post_tags_changed([instance.pk], using)
+
+
+@receiver(post_save, sender=Tag, dispatch_uid="blog.tag_saved")
+def tag_saved(sender: type[Tag], instance: Tag, created: bool, using: str, **kwargs: object) -> None:
+    if not created:  # renamed, or a new slug: its posts show it and are found by it
+        post_tags_changed(tagged_post_ids(instance, using), using)
+
+
+@receiver(pre_delete, sender=Tag, dispatch_uid="blog.tag_about_to_delete")
+def tag_about_to_delete(sender: type[Tag], instance: Tag, using: str, **kwargs: object) -> None:
+    instance._tagged_post_ids = tagged_post_ids(instance, using)
+
+
+@receiver(post_delete, sender=Tag, dispatch_uid="blog.tag_deleted")
+def tag_deleted(sender: type[Tag], instance: Tag, using: str, **kwargs: object) -> None:
+    # Its TaggedPost rows went first (CASCADE), so the posts' documents are stored without it.
+    post_tags_changed(instance.__dict__.pop("_tagged_post_ids", ()), using)
+
+
+def tagged_post_ids(tag: Tag, using: str) -> list[int]:
+    return list(TaggedPost.objects.using(using).filter(tag=tag).values_list("content_object", flat=True))
 
 
 @receiver(user_logged_in, dispatch_uid="blog.user_logged_in")

@@ -3,10 +3,12 @@ from __future__ import annotations
 from django.urls import path
 
 from blog.accounts import views as account_views
+from blog.comments import feeds as comment_feeds
 from blog.comments import views as comment_views
 from blog.moderation import views as moderation_views
 from blog.notifications import views as notification_views
 from blog.posts import revision_views
+from blog.posts import feeds as post_feeds
 from blog.posts import views as post_views
 
 app_name = "blog"
@@ -29,5 +31,10 @@ urlpatterns = [
     path("comments/<int:comment_id>/flag/", moderation_views.comment_flag, name="comment_flag"),
     path("comments/<int:comment_id>/like/", comment_views.comment_like, name="comment_like"),
     path("users/<str:username>/", account_views.user_profile, name="user_profile"),
+    # Tags, and the Atom feeds (blog/posts/feeds.py, blog/comments/feeds.py).
+    path("tags/<str:slug>/", post_views.tag_posts, name="tag_posts"),
+    path("feed/", post_feeds.latest_posts_feed, name="post_feed"),
+    path("tags/<str:slug>/feed/", post_feeds.tag_feed, name="tag_feed"),
+    path("posts/<int:post_id>/comments/feed/", comment_feeds.post_comments_feed, name="post_comments_feed"),
     path("whoami/", account_views.whoami, name="whoami"),
 ]

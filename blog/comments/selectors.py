@@ -188,3 +188,9 @@ def changed_comments(changes: list[CommentChange]) -> dict[int, Comment]:
     published or hidden ones, and deleted ones left as placeholders), whatever their status."""
     ids = {change.comment_id for change in changes}
     return {comment.pk: comment for comment in Comment.objects.filter(pk__in=ids).select_related("author")}
+
+
+def newest_public_comments(post: Post, *, limit: int) -> list[Comment]:
+    """Sync (the feeds are sync views): the post's newest `limit` comments every reader sees, with their
+    authors; never one held, hidden, rejected or under a hidden one, nor a deleted one's placeholder."""
+    return list(post.comments.shown().public().select_related("author").order_by("-id")[:limit])

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.contrib.postgres.search import SearchVectorField
+from django.db import connections, models, router
+from django.db.models import Count, Exists, OuterRef, Q, StringAgg, Subquery, Value
+from django.db.models.functions import Coalesce, Concat
 from django.urls import reverse
+from taggit.managers import TaggableManager
+from taggit.models import TaggedItemBase
 
 from blog.accounts.models import User
 from blog.comments.models import Comment, CommentChange, LikesVersion
+from blog.posts import tags
 from blog.posts.markup import render_post_body
+from blog.search import documents
+
+# Stored for search (blog/search/documents.py); pages never read them.
+SEARCH_DOCUMENT_FIELDS = ("body_text", "search_text", "search_vector")
 
 
 class PostQuerySet(models.QuerySet["Post"]):
@@ -63,6 +71,39 @@ class PostQuerySet(models.QuerySet["Post"]):
         )
         return self.annotate(comment_count=Coalesce(Subquery(counts.values("n")), 0))
 
+    def with_tags(self) -> PostQuerySet:
+        """Add tag_links' source (tags_gathered): each tag's slug and name, gathered in a subquery of
+        this same query (blog/posts/tags.py), so a page of posts reads its tags without a query more."""
+        gathered = (
+            TaggedPost.objects.filter(content_object=OuterRef("pk"))
+            .order_by()
+            .values("content_object")
+            .annotate(
+                gathered=StringAgg(
+                    Concat("tag__slug", Value(tags.UNIT_SEPARATOR), "tag__name"),
+                    delimiter=Value(tags.RECORD_SEPARATOR),
+                )
+            )
+        )
+        return self.annotate(tags_gathered=Subquery(gathered.values("gathered")))
+
+    def for_display(self) -> PostQuerySet:
+        """As pages show posts (and the post cache keeps them): with their tags, without the search
+        document, which no page reads and which would double what a cached post weighs."""
+        return self.with_tags().defer(*SEARCH_DOCUMENT_FIELDS)
+
+    def tagged(self, slug: str) -> PostQuerySet:
+        return self.filter(Exists(TaggedPost.objects.filter(content_object=OuterRef("pk"), tag__slug=slug)))
+
+
+class TaggedPost(TaggedItemBase):
+    """A post's tag: taggit's through row with a real foreign key to the post (taggit's own is generic)."""
+
+    content_object = models.ForeignKey("blog.Post", on_delete=models.CASCADE, related_name="tagged_items")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["content_object", "tag"], name="taggedpost_unique")]
+
 
 class Post(models.Model):
     class Status(models.TextChoices):
@@ -84,6 +125,17 @@ class Post(models.Model):
     # When an edit last changed the title or body of the published post (its PostRevision keeps what was
     # there before): readers see "Updated" and a link to what changed. Not set by edits to a draft.
     revised = models.DateTimeField(null=True, blank=True, editable=False)
+    # The search document (blog/search/documents.py), stored with the post and again when its tags change:
+    # the body's plain text (for snippets), the casefolded text SQLite's search matches, PostgreSQL's tsvector.
+    body_text = models.TextField(editable=False, blank=True)
+    search_text = models.TextField(editable=False, blank=True)
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    tags = TaggableManager(
+        through=TaggedPost,
+        blank=True,
+        help_text=f"Separated by commas, for example: django, async. At most {tags.MAX_TAGS_PER_POST}.",
+    )
 
     objects = PostQuerySet.as_manager()
 
@@ -96,11 +148,27 @@ class Post(models.Model):
 
     def save(self, *args: object, **kwargs: object) -> None:
         update_fields = kwargs.get("update_fields")
+        derived = set()
         if update_fields is None or "body" in update_fields:
             self.body_html = render_post_body(self.body)
-            if update_fields is not None:
-                kwargs["update_fields"] = {*update_fields, "body_html"}
+            self.body_text = documents.plain_text(self.body_html)
+            derived |= {"body_html", "body_text"}
+        if update_fields is None or {"title", "body"} & set(update_fields):
+            using = kwargs.get("using") or router.db_for_write(Post, instance=self)
+            # A new post has no tags yet: they are added after it is saved, and refresh the document then.
+            names = [] if self._state.adding else self.tag_names(using=using)
+            vendor = connections[using].vendor
+            for field, value in documents.document(
+                title=self.title, tag_names=names, body_text=self.body_text, vendor=vendor
+            ).items():
+                setattr(self, field, value)
+            derived |= {"search_text", "search_vector"}
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, *derived}
         super().save(*args, **kwargs)
+        # The vector was an SQL expression computed by the database: not kept on the instance
+        # (a later read of the field would load the stored value).
+        self.__dict__.pop("search_vector", None)
 
     def get_absolute_url(self) -> str:
         return reverse("blog:post_detail", args=[self.pk])
@@ -109,6 +177,13 @@ class Post(models.Model):
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
 
+    def tag_names(self, *, using: str | None = None) -> list[str]:
+        return list(TaggedPost.objects.using(using).filter(content_object=self).values_list("tag__name", flat=True))
+
+    @property
+    def tag_links(self) -> list[tags.TagLink]:
+        """The post's tags, from with_tags() (the index, the post page, the cached post, the feeds)."""
+        return tags.tag_links(getattr(self, "tags_gathered", None))
 
 class PostRevision(models.Model):
     """The title and body a published post had before an edit, kept so that readers can see what changed."""

@@ -7,6 +7,9 @@ consumer's work on the database thread.
 
 from __future__ import annotations
 
+from django.db.models import Exists
+from taggit.models import Tag
+
 from blog.accounts.models import User
 from blog.posts.models import Post, PostQuerySet, PostRevision
 
@@ -36,9 +39,9 @@ async def post_is_visible(user: User, post_id: int) -> bool:
 
 
 async def visible_post_with_versions(user: User, post_id: int) -> Post | None:
-    """The post if this user may see it, with newest_comment_id and newest_change_id, in one query."""
+    """The post if this user may see it, with newest_comment_id and newest_change_id and its tags, in one query."""
     visible = Post.objects.visible_to(user, can_publish=await amay_see_drafts(user))
-    return await visible.with_comment_versions().select_related("author").filter(pk=post_id).afirst()
+    return await visible.with_comment_versions().for_display().select_related("author").filter(pk=post_id).afirst()
 
 
 def post_and_moderation_for_socket(user: User, post_id: int) -> tuple[Post | None, bool]:
@@ -51,7 +54,7 @@ def post_and_moderation_for_socket(user: User, post_id: int) -> tuple[Post | Non
     """
     posts = Post.objects.visible_to(user, can_publish=may_see_drafts(user))
     if not user.is_authenticated:
-        posts = posts.with_comment_versions().select_related("author")
+        posts = posts.with_comment_versions().for_display().select_related("author")
     post = posts.filter(pk=post_id).first()
     can_moderate = post is not None and user.is_authenticated and user.has_perm("blog.delete_comment")
     return post, can_moderate
@@ -73,3 +76,11 @@ async def revision_and_next(post: Post, revision_id: int) -> tuple[PostRevision,
     if following is None:
         return revision, post.title, post.body
     return revision, following.title, following.body
+def published_posts() -> PostQuerySet:
+    """Every reader's posts as pages list them: published, newest first, with their authors and tags."""
+    return Post.objects.published().newest_first().select_related("author").for_display()
+
+
+async def tag_of_published_posts(slug: str) -> Tag | None:
+    """The tag with this slug if a published post carries it (a draft's tags are not announced)."""
+    return await Tag.objects.filter(slug=slug).filter(Exists(Post.objects.published().tagged(slug))).afirst()

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from blog import events
 from blog.accounts.models import User
 from blog.accounts.two_factor.policy import second_factor_check
-from blog.posts.models import Post, PostRevision
+from blog.posts.models import Post, PostRevision, TaggedPost
+from blog.posts.tags import validate_tag_names
+from blog.search import documents
 
 MESSAGE_CANNOT_PUBLISH = "You do not have permission to publish posts."
 MESSAGE_CANNOT_EDIT = "Only an Editor may edit a published post, and only its author or an Editor a draft."
 
 
-def post_create(*, author: User, title: str, body: str, status: str) -> Post:
-    """Save a new post; only users with blog.publish_post may publish it straight away, and those
+def post_create(*, author: User, title: str, body: str, status: str, tags: Sequence[str] = ()) -> Post:
+    """Save a new post with its tags; only users with blog.publish_post may publish it straight away, and those
     BLOG_REQUIRE_2FA covers only from a session that gave a second factor (SecondFactorRequired)."""
+    validate_tag_names(tags)
     may_publish = status == Post.Status.PUBLISHED and author.has_perm("blog.publish_post")
     if may_publish:
         second_factor_check(author)
@@ -29,7 +35,11 @@ def post_create(*, author: User, title: str, body: str, status: str) -> Post:
         published_at=timezone.now() if may_publish else None,
     )
     post.full_clean()
-    post.save()
+    with transaction.atomic():
+        post.save()
+        if tags:
+            # Through taggit, whose change refreshes the post's search document (blog/receivers.py).
+            post.tags.set(list(tags))
     return post
 
 
@@ -82,3 +92,23 @@ def post_revision_keep(*, before: Post, post: Post, editor: User | None) -> Post
     post.revised = revision.replaced
     events.publish_on_commit(events.PostRevised(post_id=post.pk, revision_id=revision.pk, revised=post.revised))
     return revision
+
+
+def post_search_documents_refresh(*, post_ids: Iterable[int], using: str | None = None) -> dict[int, bool]:
+    """Store again the search documents of these posts, after their tags changed; each id found -> is published.
+
+    Post.save() stores a post's document with the post; its tags are saved after it, through taggit's
+    own rows, so every change of them (the post form, the admin, a shell, a tag renamed or deleted)
+    comes here through blog/receivers.py. Posts are read in one query, their tags in another.
+    """
+    using = using or router.db_for_write(Post)
+    posts = list(Post.objects.using(using).filter(pk__in=set(post_ids)).only("pk", "title", "body_text", "status"))
+    names: dict[int, list[str]] = defaultdict(list)
+    tagged = TaggedPost.objects.using(using).filter(content_object__in=[post.pk for post in posts])
+    for post_id, name in tagged.values_list("content_object", "tag__name"):
+        names[post_id].append(name)
+    vendor = connections[using].vendor
+    for post in posts:
+        fields = documents.document(title=post.title, tag_names=names[post.pk], body_text=post.body_text, vendor=vendor)
+        Post.objects.using(using).filter(pk=post.pk).update(**fields)
+    return {post.pk: post.is_published for post in posts}

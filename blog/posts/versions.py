@@ -1,7 +1,7 @@
 """Published posts with their comment versions, kept in Django's cache so a warm read needs no database.
 
 A published post reads the same for everyone, so what its page needs from the database
-(the post, its author's name, its newest comment id and newest change id) is cached per
+(the post, its author's name, its tags, its newest comment id and newest change id) is cached per
 post for ENTRY_SECONDS. Each entry carries the post's token, kept under a key of its own
 and read with the entry in one get_many: the entry is served only while its token is the
 current one. Every change the blog publishes (blog/events.py) gives the post a new token
@@ -41,7 +41,7 @@ TOKEN_SECONDS = 24 * 60 * 60
 
 @dataclass(frozen=True)
 class CachedPost:
-    post: Post  # published, with newest_comment_id and newest_change_id, its author reduced to a name
+    post: Post  # published, with newest_comment_id, newest_change_id and its tags, its author reduced to a name
     token: str
 
 

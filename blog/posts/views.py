@@ -1,4 +1,4 @@
-"""Post pages: the index, drafts, a post with its newest comments, writing and publishing."""
+"""Post pages: the index, a tag's posts, drafts, a post with its newest comments, writing and publishing."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from blog.posts import selectors as post_selectors
 from blog.posts import services as post_services
 from blog.posts import versions as post_versions
 from blog.posts.forms import PostForm
-from blog.posts.models import Post
+from blog.posts.models import Post, PostQuerySet
 
 # The sort links above a post's comments: (?sort= value, label), the default first.
 SORT_LINKS = (
@@ -65,16 +65,31 @@ async def visible_post_with_versions_or_404(request: HttpRequest, post_id: int) 
 @shared_when_anonymous
 @require_GET
 async def post_list(request: HttpRequest) -> HttpResponse:
-    posts = Post.objects.published().newest_first().select_related("author").with_comment_counts()
+    posts = post_selectors.published_posts().with_comment_counts()
+    return TemplateResponse(request, "blog/post_list.html", await posts_page(request, posts))
+
+
+@shared_when_anonymous
+@require_GET
+async def tag_posts(request: HttpRequest, slug: str) -> HttpResponse:
+    """A tag's published posts, paged as the index is; 404 for a tag only drafts carry, or none."""
+    tag = await post_selectors.tag_of_published_posts(slug)
+    if tag is None:
+        raise Http404("No published post has this tag.")
+    posts = post_selectors.published_posts().tagged(slug).with_comment_counts()
+    context = {"tag": tag, **await posts_page(request, posts)}
+    return TemplateResponse(request, "blog/tag_posts.html", context)
+
+
+async def posts_page(request: HttpRequest, posts: PostQuerySet) -> dict[str, object]:
     paginator = AsyncPaginator(posts, settings.BLOG_POSTS_PER_PAGE)
     page = await paginator.aget_page(request.GET.get("page"))
-    context = {
+    return {
         "page": page,
         "posts": [post async for post in page.object_list],
         # AsyncPage answers these only when awaited, which templates cannot do.
         "num_pages": await paginator.anum_pages(),
     }
-    return TemplateResponse(request, "blog/post_list.html", context)
 
 
 @login_required

@@ -1,0 +1,1 @@
+"""Search over published posts: the stored search document, the query and its snippets."""
