@@ -14,12 +14,14 @@ from blog.moderation import queue_views as moderation_queue_views
 from blog.moderation import views as moderation_views
 from blog.notifications import preference_views as notification_preference_views
 from blog.notifications import views as notification_views
+from blog.search import views as search_views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="blog:post_list", permanent=False)),
     path("favicon.ico", blog_views.favicon),
     path("healthz", healthz, name="healthz"),
     path("blog/", include("blog.urls")),
+    path("search/", search_views.search, name="search"),
     path("notifications/", notification_views.notification_list, name="notification_list"),
     path("notifications/read/", notification_views.notification_read, name="notification_read"),
     # Our login view first, so it shadows its namesake in django.contrib.auth.urls.
