@@ -27,6 +27,8 @@ DEMO_POSTS = [
     ),
     ("A draft nobody sees yet", "Only its author and the Editors can read this one."),
 ]
+# Each demo post's tags (blog/posts/tags.py), in DEMO_POSTS' order: the draft's tag has no page.
+DEMO_TAGS = [["welcome", "live comments"], ["live comments", "channels", "django"], ["drafts"]]
 
 # One text per post: the same text on two posts is a spam signal (blog/moderation/checks.py).
 DEMO_COMMENTS = ["First! Does this show up live on “{title}”?", "It does - try it from a second browser."]
@@ -43,7 +45,7 @@ class Command(BaseCommand):
         self.demo_user("reader")
 
         now = timezone.now()
-        for index, (title, body) in enumerate(DEMO_POSTS):
+        for index, ((title, body), tags) in enumerate(zip(DEMO_POSTS, DEMO_TAGS, strict=True)):
             published = index < 2
             post, _ = Post.objects.get_or_create(
                 title=title,
@@ -54,6 +56,7 @@ class Command(BaseCommand):
                     "published_at": now if published else None,
                 },
             )
+            post.tags.set(tags)
             if published:
                 # client_id makes a second run find these comments instead of adding more.
                 # The second answers the first: the demo shows a thread.
