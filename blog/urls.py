@@ -7,8 +7,8 @@ from blog.comments import feeds as comment_feeds
 from blog.comments import views as comment_views
 from blog.moderation import views as moderation_views
 from blog.notifications import views as notification_views
-from blog.posts import revision_views
 from blog.posts import feeds as post_feeds
+from blog.posts import revision_views
 from blog.posts import views as post_views
 
 app_name = "blog"

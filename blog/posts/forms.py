@@ -35,10 +35,10 @@ class PostForm(TagsCheckedForm):
         widgets = {"body": forms.Textarea(attrs={"rows": 14}), "status": forms.RadioSelect}
 
 
-class PostEditForm(forms.ModelForm):
-    """An edit changes the words; publishing has its own button."""
+class PostEditForm(TagsCheckedForm):
+    """An edit changes the words and the tags; publishing has its own button."""
 
     class Meta:
         model = Post
-        fields = ["title", "body"]
+        fields = ["title", "body", "tags"]
         widgets = {"body": forms.Textarea(attrs={"rows": 14})}

@@ -185,6 +185,7 @@ class Post(models.Model):
         """The post's tags, from with_tags() (the index, the post page, the cached post, the feeds)."""
         return tags.tag_links(getattr(self, "tags_gathered", None))
 
+
 class PostRevision(models.Model):
     """The title and body a published post had before an edit, kept so that readers can see what changed."""
 

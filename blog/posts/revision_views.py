@@ -34,7 +34,8 @@ async def post_edit(request: HttpRequest, post_id: int) -> HttpResponse:
     post = await visible_post_or_404(request, post_id)
     if not await sync_to_async(post_services.may_edit)(post, request.user):
         raise PermissionDenied(post_services.MESSAGE_CANNOT_EDIT)
-    form = PostEditForm(request.POST or None, initial={"title": post.title, "body": post.body})
+    initial = {"title": post.title, "body": post.body, "tags": await post_selectors.tags_of(post)}
+    form = PostEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         saved = await sync_to_async(post_services.post_edit)(post=post, actor=request.user, **form.cleaned_data)
         messages.success(request, MESSAGE_SAVED_AND_TOLD if saved.revised != post.revised else MESSAGE_SAVED)

@@ -11,7 +11,7 @@ from django.db.models import Exists
 from taggit.models import Tag
 
 from blog.accounts.models import User
-from blog.posts.models import Post, PostQuerySet, PostRevision
+from blog.posts.models import Post, PostQuerySet, PostRevision, TaggedPost
 
 
 def may_see_drafts(user: User) -> bool:
@@ -76,6 +76,8 @@ async def revision_and_next(post: Post, revision_id: int) -> tuple[PostRevision,
     if following is None:
         return revision, post.title, post.body
     return revision, following.title, following.body
+
+
 def published_posts() -> PostQuerySet:
     """Every reader's posts as pages list them: published, newest first, with their authors and tags."""
     return Post.objects.published().newest_first().select_related("author").for_display()
@@ -84,3 +86,8 @@ def published_posts() -> PostQuerySet:
 async def tag_of_published_posts(slug: str) -> Tag | None:
     """The tag with this slug if a published post carries it (a draft's tags are not announced)."""
     return await Tag.objects.filter(slug=slug).filter(Exists(Post.objects.published().tagged(slug))).afirst()
+
+
+async def tags_of(post: Post) -> list[Tag]:
+    """The post's tags, as the edit form shows them."""
+    return [tagged.tag async for tagged in TaggedPost.objects.filter(content_object=post).select_related("tag")]

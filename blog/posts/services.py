@@ -61,9 +61,12 @@ def may_edit(post: Post, user: User) -> bool:
     return user.has_perm("blog.change_post") or (post.author_id == user.pk and not post.is_published)
 
 
-def post_edit(*, post: Post, actor: User, title: str, body: str) -> Post:
-    """Change a post's title and body. An edit to a published post keeps what it said before
-    (a PostRevision), marks the post revised, and tells its open readers, with a link to the change."""
+def post_edit(*, post: Post, actor: User, title: str, body: str, tags: Sequence[str] | None = None) -> Post:
+    """Change a post's title and body (and its tags, unless None). An edit to a published post's words keeps
+    what it said before (a PostRevision), marks the post revised, and tells its open readers, with a link to
+    the change; tags are not words of the post, and keep no history."""
+    if tags is not None:
+        validate_tag_names(tags)
     if not may_edit(post, actor):
         raise PermissionDenied(MESSAGE_CANNOT_EDIT)
     if post.is_published or post.author_id != actor.pk:
@@ -75,6 +78,9 @@ def post_edit(*, post: Post, actor: User, title: str, body: str) -> Post:
         post.full_clean()
         post_revision_keep(before=before, post=post, editor=actor)
         post.save()
+        if tags is not None:
+            # Through taggit, whose change refreshes the post's search document (blog/receivers.py).
+            post.tags.set(list(tags))
     return post
 
 

@@ -207,3 +207,15 @@ def test_an_author_edits_their_own_draft_without_a_second_factor(settings, autho
     client = Client()
     client.force_login(author)
     assert edit(client, draft, title="My draft, better", body="Rewritten.").status_code == 302
+
+
+def test_the_edit_form_changes_the_tags_too_without_a_revision(editor_client, story):
+    story.tags.set(["old"])
+    form = editor_client.get(f"/blog/posts/{story.pk}/edit/").content.decode()
+    assert 'value="old"' in form
+    response = editor_client.post(
+        f"/blog/posts/{story.pk}/edit/", {"title": story.title, "body": story.body, "tags": "django, async"}
+    )
+    assert response.status_code == 302
+    assert sorted(story.tag_names()) == ["async", "django"]
+    assert not PostRevision.objects.exists()

@@ -36,7 +36,7 @@ def drop_gin_index(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('blog', '0013_user_sessions'),
+        ('blog', '0015_comment_likes'),
         ('taggit', '0006_rename_taggeditem_content_type_object_id_taggit_tagg_content_8fc721_idx'),
     ]
 
