@@ -10,6 +10,7 @@ from blog.models import Post, PostRevision, User
 from blog.posts import services as post_services
 from blog.posts.diffs import lines_diff, post_diff, words_diff
 from tests.blog.accounts.two_factor.helpers import enrol, require, verified_client
+from tests.blog.posts.test_feeds import entries
 from tests.factories import make_post, make_user
 
 pytestmark = pytest.mark.django_db
@@ -219,3 +220,10 @@ def test_the_edit_form_changes_the_tags_too_without_a_revision(editor_client, st
     assert response.status_code == 302
     assert sorted(story.tag_names()) == ["async", "django"]
     assert not PostRevision.objects.exists()
+
+
+def test_the_feed_entry_is_updated_by_an_editors_correction(editor_client, story):
+    before = entries(Client(), "/blog/feed/")[0]["updated"]
+    edit(editor_client, story, title=story.title, body="Corrected.")
+    [entry] = entries(Client(), "/blog/feed/")
+    assert entry["updated"] > before and entry["summary"] == "<p>Corrected.</p>"
