@@ -37,7 +37,6 @@
 
 import { isLivePage, list, section, seenIds, state, viewer } from './live/page.js';
 import {
-  formatTime,
   hookRender,
   publishComment,
   reloadComments,
@@ -106,10 +105,6 @@ function start() {
   list.querySelectorAll('li[data-comment-id]').forEach((li) => seenIds.add(Number(li.dataset.commentId)));
   // A page that does not give the post's total has every comment in its list.
   if (Number.isNaN(state.commentCount)) state.commentCount = list.querySelectorAll('li[data-comment-id]').length;
-  // Server-rendered times are UTC; show them in the reader's time zone, like live ones.
-  list.querySelectorAll('time[datetime]').forEach((time) => {
-    time.textContent = formatTime(time.getAttribute('datetime'));
-  });
   list.querySelectorAll('li[data-comment-id] a.comment-edit').forEach((link) => {
     scheduleEditLinkRemoval(link, link.closest('li.comment'));
   });
