@@ -33,6 +33,11 @@
  * No part imports one that imports it back: render.js and socket.js depend on
  * page.js alone, and hear from the parts above them through the callbacks given
  * here. Deployed, they are loaded under their hashed names (asgi_blog/static_storage.py).
+ *
+ * Calm: others' new comments are announced a batch at a time in a polite live region
+ * (announce.js), and wait behind a "3 new comments" button while the reader is in the comments
+ * above their end (arrivals.js); focus follows what the reader did (focus.js). Times read
+ * relatively on every page (../times.js), these too.
  */
 
 import { isLivePage, list, section, seenIds, state, viewer } from './live/page.js';
@@ -60,6 +65,9 @@ import { enableEarlierComments } from './live/earlier.js';
 import { commentGoing, enableReplies } from './live/replying.js';
 import { checkRevisedOnHello, onPostRevised } from './live/revised.js';
 import { enableMoreReplies } from './live/threads.js';
+import { enableAnnouncer } from './live/announce.js';
+import { commentArrived, commentGoing as arrivalGoing, enableArrivals } from './live/arrivals.js';
+import { keepFocusFrom } from './live/focus.js';
 import { addLikeCount, applyLikeCounts, buildLikeForm, enableLikes } from './live/likes.js';
 
 const frameHandlers = new Map([
@@ -111,9 +119,14 @@ function start() {
   hookRender({
     ownCommentArrived: (item) => settlePending(item, true),
     editorMustClose: closeEditor,
-    commentGoing: commentGoing,
+    commentGoing: (li, placeholder) => {
+      keepFocusFrom(li, placeholder);
+      commentGoing(li);
+      arrivalGoing(li);
+    },
     commentBuilt: addLikeCount,
     likeControl: buildLikeForm,
+    commentArrived: commentArrived,
   });
   list.addEventListener('click', onListClick);
   list.addEventListener('submit', onListSubmit);
@@ -123,6 +136,8 @@ function start() {
   enableMoreReplies();
   enableReplies();
   enableLikes();
+  enableAnnouncer();
+  enableArrivals();
   window.addEventListener('online', reconnectNow);
   openSocket(frameHandlers, onSocketClosed);
 }

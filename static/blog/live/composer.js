@@ -177,7 +177,11 @@ function awaitingServer() {
 
 function updateSending() {
   const button = state.form && state.form.querySelector('button[type="submit"]');
-  if (button) button.disabled = awaitingServer();
+  if (!button) return;
+  const sending = awaitingServer();
+  // A button disabled while it has focus drops it to the top of the page: the box keeps it.
+  if (sending && document.activeElement === button) state.form.elements.body.focus();
+  button.disabled = sending;
 }
 
 function showFailure(failure) {

@@ -77,9 +77,16 @@ export function closeEditor(editor) {
   const hadFocus = editor.form.contains(document.activeElement);
   editor.form.remove();
   commentBody(editor.li).hidden = false;
-  // Keyboard users carry on from where they started, not from the top of the page.
+  // Keyboard users carry on from where they started, not from the top of the page: the Edit
+  // link, or the comment itself once the edit window has closed and the link has gone.
+  if (!hadFocus || !editor.li.isConnected) return;
   const link = editor.li.querySelector('a.comment-edit');
-  if (hadFocus && link) link.focus();
+  if (link) {
+    link.focus();
+  } else {
+    editor.li.tabIndex = -1;
+    editor.li.focus();
+  }
 }
 
 function editorOf(node) {
@@ -89,7 +96,10 @@ function editorOf(node) {
 
 function setSaving(editor, saving) {
   editor.saving = saving;
-  editor.form.querySelector('button[type="submit"]').disabled = saving;
+  const save = editor.form.querySelector('button[type="submit"]');
+  // A button disabled while it has focus drops it to the top of the page: the box keeps it.
+  if (saving && document.activeElement === save) editor.textarea.focus();
+  save.disabled = saving;
   setBusy(editor.form, saving);
 }
 

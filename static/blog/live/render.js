@@ -44,9 +44,10 @@ const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', tim
 const hooks = {
   ownCommentArrived: (item) => {}, // the pending item this comment settles
   editorMustClose: (editor) => {}, // its comment went, changed under it, or is no longer the reader's
-  commentGoing: (li) => {}, // about to be removed or emptied (the reply form may be inside it)
+  commentGoing: (li, placeholder) => {}, // about to be removed or emptied (the reply form may be inside it)
   commentBuilt: (li, comment) => {}, // a comment's item was built (likes.js adds its count)
   likeControl: (li) => null, // the Like form for someone else's comment (likes.js), or null
+  commentArrived: (li) => {}, // someone else's comment, new to this page, just put in the list
 };
 
 export function hookRender(callbacks) {
@@ -257,7 +258,11 @@ export function renderComment(comment, fromStream) {
   // Older ones are in the page's total already (a resync can list one this page had not shown).
   count(comment);
   // A reply to a comment not on the page is counted, not shown ("more replies" may show it later).
-  if (insertInOrder(buildComment(comment), comment)) seenIds.add(comment.id);
+  const li = buildComment(comment);
+  if (insertInOrder(li, comment)) {
+    seenIds.add(comment.id);
+    if (!own) hooks.commentArrived(li);
+  }
   updateCount();
 }
 
@@ -293,7 +298,7 @@ export function removeComment(id, placeholder) {
   const editor = editors.get(id);
   if (editor) hooks.editorMustClose(editor);
   if (li) {
-    hooks.commentGoing(li);
+    hooks.commentGoing(li, placeholder === true);
     // A hidden comment goes with its replies: their editors too.
     if (!placeholder) li.querySelectorAll('li[data-comment-id]').forEach((reply) => closeEditorOf(reply));
     if (placeholder) {
@@ -329,10 +334,12 @@ export function publishComment(comment) {
   if (held) held.remove();
   const own = comment.client_id && pending.get(comment.client_id);
   if (own) hooks.ownCommentArrived(own);
+  const li = shown ? null : buildComment(comment);
   if (shown) {
     updateComment(comment);
-  } else if (insertInOrder(buildComment(comment), comment)) {
+  } else if (insertInOrder(li, comment)) {
     seenIds.add(id);
+    if (!own) hooks.commentArrived(li);
   } else {
     // A reply to a comment not on the page: "more replies" may show it later (a hiding had marked it gone).
     seenIds.delete(id);

@@ -75,18 +75,26 @@ function showWhom(li) {
 }
 
 // Back to a top-level comment, the form under the list again. refocus: the reader cancelled,
-// so keyboard focus goes back to the Reply link they came from.
-export function endReply(refocus) {
+// so keyboard focus goes back to the Reply link they came from. Focus in the form (moving it
+// would drop focus) goes back there too once the reply is sent, and stays in the box when the
+// comment it answered is going.
+export function endReply(refocus, going = null) {
   if (!state.form || !home) return;
   const answered = document.getElementById('comment-' + replyParent());
+  const hadFocus = state.form.contains(document.activeElement);
   state.form.elements.parent.value = '';
   document.getElementById('replying-to').hidden = true;
   home.after(state.form);
   const link = answered && answered.querySelector(':scope > a.comment-reply');
-  if (refocus && link) link.focus();
+  const linkStays = link && !(going && going.contains(link)) && !answered.closest('[hidden]');
+  if ((refocus || hadFocus) && linkStays) {
+    link.focus();
+  } else if (hadFocus) {
+    state.form.elements.body.focus();
+  }
 }
 
 // The comment the form answers is being removed or emptied: the form must not go with it.
 export function commentGoing(li) {
-  if (state.form && li.contains(state.form)) endReply(false);
+  if (state.form && li.contains(state.form)) endReply(false, li);
 }
