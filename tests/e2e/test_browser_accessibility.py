@@ -76,7 +76,7 @@ async def test_pages_have_no_serious_or_critical_axe_violations_with_comments_ar
         async with chromium() as browser:
             anonymous = await (await browser.new_context(color_scheme=scheme, viewport=VIEWPORT)).new_page()
             problems.watch(anonymous, "anonymous")
-            for path in ("/blog/", "/accounts/login/", "/accounts/signup/"):
+            for path in ("/blog/", "/accounts/login/", "/accounts/signup/", "/search/?q=live"):
                 await anonymous.goto(server.base_url + path)
                 await assert_accessible(anonymous, f"{path} ({scheme})")
             await anonymous.goto(server.base_url + post_path)
@@ -110,6 +110,10 @@ async def test_pages_have_no_serious_or_critical_axe_violations_with_comments_ar
             for path in ("/notifications/", "/moderation/"):
                 await signed_in.goto(server.base_url + path)
                 await expect(signed_in.locator("main time").first).to_be_attached()
+                await assert_accessible(signed_in, f"{path} ({scheme})")
+            # The account's own pages: sessions, two-factor set-up (its QR code), data and deletion.
+            for path in ("/accounts/", "/accounts/sessions/", "/accounts/two-factor/", "/accounts/data/"):
+                await signed_in.goto(server.base_url + path)
                 await assert_accessible(signed_in, f"{path} ({scheme})")
 
             # The palette follows the reader's preference.
