@@ -16,6 +16,7 @@ comment's does, so the likes of one post commit one after another, in version or
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -106,3 +107,24 @@ async def liked_by(user: User, comments: Iterable[tuple[int, int]]) -> frozenset
         return frozenset()
     rows = CommentLike.objects.filter(user=user, comment_id__in=ids).values_list("comment_id", flat=True)
     return frozenset([comment_id async for comment_id in rows])
+
+
+def likes_withdraw(*, user: User) -> int:
+    """Take back every like the user gave (their account is being deleted): each count goes down and
+    the readers of each post hear it, as for an unlike, with no write budget spent. Inside the
+    caller's transaction; returns how many likes went."""
+    likes = list(CommentLike.objects.filter(user=user).values_list("comment__post_id", "comment_id"))
+    comments_of_post: dict[int, list[int]] = defaultdict(list)
+    for post_id, comment_id in likes:
+        comments_of_post[post_id].append(comment_id)
+    for post_id, comment_ids in sorted(comments_of_post.items()):
+        # The post's row first, as comment_like takes it, so that the post's versions keep commit order.
+        list(Post.objects.select_for_update().filter(pk=post_id).values_list("pk", flat=True))
+        CommentLike.objects.filter(user=user, comment_id__in=comment_ids).delete()
+        Comment.objects.filter(pk__in=comment_ids).update(like_count=F("like_count") - 1)
+        version = _likes_version_bump(post_id)
+        for comment_id, count in Comment.objects.filter(pk__in=comment_ids).values_list("pk", "like_count"):
+            events.publish_on_commit(
+                events.CommentLikesChanged(post_id=post_id, comment_id=comment_id, likes=count, version=version)
+            )
+    return len(likes)

@@ -16,11 +16,11 @@ from django.utils import timezone
 
 from blog.accounts.models import User, UserSession
 from blog.accounts.two_factor.selectors import has_second_factor
-from blog.comments.models import Comment, CommentRevision
+from blog.comments.models import Comment, CommentLike, CommentRevision
 from blog.moderation.models import Flag
 from blog.notifications.models import Follow, Notification, NotificationKind
 from blog.notifications.preferences import preferences_of
-from blog.posts.models import Post
+from blog.posts.models import Post, TaggedPost
 
 EXPORT_FORMAT = "asgi_blog-account-export"
 EXPORT_VERSION = 1
@@ -39,6 +39,7 @@ def account_export(user: User) -> dict[str, object]:
         "notification_preferences": _preferences(user),
         "follows": _follows(user),
         "flags": _flags(user),
+        "likes": _likes(user),
         "sessions": _sessions(user),
     }
 
@@ -67,17 +68,23 @@ def _profile(user: User) -> dict[str, object]:
 
 
 def _posts(user: User) -> list[dict[str, object]]:
+    """Each post with its tags: two queries, joined here by post id."""
     rows = (
         Post.objects.filter(author=user)
         .order_by("id")
         .values_list("id", "title", "body", "status", "created", "updated", "published_at")
     )
+    tags: dict[int, list[str]] = defaultdict(list)
+    tagged = TaggedPost.objects.filter(content_object__author=user).order_by("tag__name")
+    for post_id, name in tagged.values_list("content_object_id", "tag__name"):
+        tags[post_id].append(name)
     return [
         {
             "id": pk,
             "title": title,
             "body": body,
             "status": status,
+            "tags": tags[pk],
             "created": _when(created),
             "updated": _when(updated),
             "published_at": _when(published_at),
@@ -160,6 +167,13 @@ def _flags(user: User) -> list[dict[str, object]]:
     return [
         {"comment": comment_id, "reason": reason, "created": _when(created), "cleared": _when(cleared)}
         for comment_id, reason, created, cleared in rows
+    ]
+
+
+def _likes(user: User) -> list[dict[str, object]]:
+    rows = CommentLike.objects.filter(user=user).order_by("id").values_list("comment_id", "comment__post_id", "created")
+    return [
+        {"comment": comment_id, "post": post_id, "created": _when(created)} for comment_id, post_id, created in rows
     ]
 
 

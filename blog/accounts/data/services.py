@@ -19,6 +19,7 @@ from django.db.models import QuerySet
 from blog.accounts.models import User, UserSession
 from blog.accounts.sessions.services import sessions_end_all
 from blog.accounts.two_factor.services import second_factor_remove
+from blog.comments import likes as comment_likes
 from blog.comments import services as comment_services
 from blog.moderation import records as moderation_records
 from blog.notifications.models import EmailDelivery, Follow, Notification, NotificationPreferences
@@ -85,6 +86,7 @@ def account_delete(*, user: User, password: str, posts_to: User | None) -> None:
         UserSession.objects.filter(user=user).delete()
         _posts_hand_over_or_delete(user, posts_to)
         comment_services.comments_of_author_delete(author=user, actor=user)
+        comment_likes.likes_withdraw(user=user)
         moderation_records.author_words_erase(user.pk)
         Notification.objects.filter(recipient=user).delete()
         NotificationPreferences.objects.filter(user=user).delete()

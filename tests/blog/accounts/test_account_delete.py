@@ -16,9 +16,11 @@ from blog import events
 from blog.accounts import names
 from blog.accounts.data import services as data_services
 from blog.accounts.data.forms import MESSAGE_CHOOSE_HEIR
+from blog.comments import likes as comment_likes
 from blog.comments import services as comment_services
 from blog.models import (
     Comment,
+    CommentLike,
     CommentRevision,
     EmailDelivery,
     Flag,
@@ -314,3 +316,20 @@ def test_the_second_factors_secret_and_recovery_codes_are_erased(rita):
     assert confirm(verified_client(rita)).status_code == 302
     assert not TOTPDevice.objects.filter(user=rita).exists()
     assert not StaticDevice.objects.filter(user=rita).exists()
+
+
+def test_the_likes_given_are_taken_back_and_readers_hear_the_new_counts(rita, author, heard):
+    post = make_post(author)
+    liked = make_comment(post, author, body="Liked by rita and another")
+    comment_likes.comment_like(comment=liked, actor=rita, liked=True)
+    comment_likes.comment_like(comment=liked, actor=make_user(), liked=True)
+    browser, _ = signed_in(rita)
+
+    with heard.committing():
+        assert confirm(browser).status_code == 302
+
+    liked.refresh_from_db()
+    assert liked.like_count == 1
+    assert not CommentLike.objects.filter(user=rita).exists()
+    [changed] = heard.of(events.CommentLikesChanged)
+    assert (changed.comment_id, changed.likes) == (liked.pk, 1)

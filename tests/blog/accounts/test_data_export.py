@@ -13,7 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from blog.accounts.data.selectors import EXPORT_FORMAT, EXPORT_VERSION, account_export
 from blog.comments import services as comment_services
-from blog.models import Comment, Flag, Follow, NotificationPreferences, User
+from blog.models import Comment, CommentLike, Flag, Follow, NotificationPreferences, User
 from tests.blog.accounts.browsers import FIREFOX_ON_LINUX, browser
 from tests.blog.accounts.two_factor.helpers import enrol, verified_client
 from tests.factories import make_comment, make_notification, make_post, make_reply, make_user, make_verified_user
@@ -43,6 +43,10 @@ def rita(editor):
     Follow.objects.create(user=other, post=published)
     Flag.objects.create(comment=others_comment, user=rita, reason="spam")
     Flag.objects.create(comment=edited, user=other, reason="abuse")
+    CommentLike.objects.create(comment=others_comment, user=rita)
+    CommentLike.objects.create(comment=edited, user=other)
+    published.tags.set(["django", "async"])
+    make_post(other, title="Other's tagged post").tags.set(["secret-tag"])
     return rita
 
 
@@ -89,6 +93,9 @@ def test_the_file_has_every_section_with_the_accounts_rows(rita):
     assert data["notification_preferences"] == {"reply": "email", "mention": "email", "comment": "off", "saved": True}
     assert [(f["post_title"], f["following"]) for f in data["follows"]] == [("Rita's post", True)]
     assert [(f["reason"], f["cleared"]) for f in data["flags"]] == [("spam", None)]
+    assert [post["tags"] for post in data["posts"]] == [["async", "django"], []]
+    [like] = data["likes"]
+    assert like["comment"] == Comment.objects.get(body="Other's words").pk
     [session] = data["sessions"]
     assert (session["device"], session["address"], session["ended"]) == ("Firefox on Linux", "203.0.113.7", None)
 
@@ -99,7 +106,7 @@ def test_no_session_key_nor_anyone_elses_data_is_in_the_file(rita):
     text = browser.get(EXPORT_URL).content.decode()
     assert key not in text and others_key not in text
     assert "session_key" not in text
-    for others in ("Other's post", "Other's words", "abuse"):
+    for others in ("Other's post", "Other's words", "abuse", "secret-tag"):
         assert others not in text
     assert "password" not in text and rita.password not in text
 
@@ -119,7 +126,7 @@ def test_the_export_reads_a_fixed_number_of_queries_whatever_the_accounts_size(
 ):
     """Bounded: no query per row (a comment's earlier versions are read with all the others')."""
     rita = User.objects.get(pk=rita.pk)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(14):
         account_export(rita)
     post = make_post(rita)
     for n in range(5):
@@ -127,8 +134,10 @@ def test_the_export_reads_a_fixed_number_of_queries_whatever_the_accounts_size(
         make_reply(top, rita)
         comment_services.comment_edit(comment=top, actor=rita, body=f"Edited {n}")
         Follow.objects.create(user=rita, post=make_post(rita))
+        make_post(rita).tags.set([f"tag-{n}", "more"])
+        CommentLike.objects.create(comment=make_comment(post, make_user()), user=rita)
     rita = User.objects.get(pk=rita.pk)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(14):
         assert len(account_export(rita)["comments"]) == 3 + 10
 
 
