@@ -19,6 +19,7 @@ from taggit.models import Tag
 
 from blog import events
 from blog.accounts.sessions import services as session_services
+from blog.comments import likes as comment_likes
 from blog.models import Post, TaggedPost, User
 from blog.posts import services as post_services
 
@@ -127,6 +128,13 @@ def user_saved(sender: type[User], instance: User, using: str, **kwargs: object)
     reason = instance.__dict__.pop("_sessions_end_reason", None)
     if reason is not None:
         events.publish_on_commit(events.UserSessionsChanged(user_id=instance.pk, reason=reason), using)
+
+
+@receiver(pre_delete, sender=User, dispatch_uid="blog.user_about_to_delete")
+def user_about_to_delete(sender: type[User], instance: User, **kwargs: object) -> None:
+    # The cascade would take the user's likes without lowering the counts they added to
+    # (the admin's delete, the shell); taken back first, as an account's own deletion does.
+    comment_likes.likes_withdraw(user=instance)
 
 
 @receiver(post_delete, sender=User, dispatch_uid="blog.user_deleted")

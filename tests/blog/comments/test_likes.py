@@ -231,3 +231,13 @@ def test_a_logged_in_page_reads_the_readers_likes_only_when_a_comment_has_likes(
     with django_assert_num_queries(7):  # and one when some have
         page = client.get(post.get_absolute_url()).content.decode()
     assert 'aria-pressed="false"' in page
+
+
+def test_a_user_deleted_outright_takes_their_likes_out_of_the_counts(post, author):
+    comment = make_comment(post, author)
+    liker, other = make_user(), make_user()
+    for user in (liker, other):
+        likes.comment_like(comment=comment, actor=user, liked=True)
+    liker.delete()  # the admin's delete, or the shell's
+    comment.refresh_from_db()
+    assert comment.like_count == 1
