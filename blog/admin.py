@@ -26,6 +26,7 @@ from blog.models import (
     Notification,
     NotificationPreferences,
     Post,
+    PostRevision,
     User,
 )
 from blog.moderation import services as moderation_services
@@ -165,6 +166,33 @@ class TagAdmin(admin.ModelAdmin):
     list_display = ["name", "slug"]
     ordering = ["name"]
     search_fields = ["name"]
+
+
+@admin.register(PostRevision)
+class PostRevisionAdmin(admin.ModelAdmin):
+    """What each published post said before each edit, read-only (readers see it on /blog/posts/<id>/changes/).
+
+    A list of its own rather than an inline of the post's form, which would add a formset to every save of a post.
+    """
+
+    list_display = ["post", "replaced", "editor"]
+    list_select_related = ["post", "editor"]
+    search_fields = ["post__title", "title"]
+    fields = ["post", "replaced", "editor", "title", "body"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: PostRevision | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: PostRevision | None = None) -> bool:
+        return False
+
+    # Whoever may see posts in the admin may see what they said before.
+    def has_view_permission(self, request: HttpRequest, obj: PostRevision | None = None) -> bool:
+        return request.user.has_perm("blog.view_post")
 
 
 class CommentRevisionInline(admin.TabularInline):

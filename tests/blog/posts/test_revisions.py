@@ -227,3 +227,17 @@ def test_the_feed_entry_is_updated_by_an_editors_correction(editor_client, story
     edit(editor_client, story, title=story.title, body="Corrected.")
     [entry] = entries(Client(), "/blog/feed/")
     assert entry["updated"] > before and entry["summary"] == "<p>Corrected.</p>"
+
+
+def test_the_admin_lists_earlier_versions_read_only(editor_client, story):
+    edit(editor_client, story, title="Retitled", body="Rewritten.")
+    revision = PostRevision.objects.get()
+    chief = User.objects.create_superuser("chief", password="x")
+    admin = Client()
+    admin.force_login(chief)
+    listing = admin.get("/admin/blog/postrevision/")
+    assert listing.status_code == 200 and "Retitled" in listing.content.decode()
+    page = admin.get(f"/admin/blog/postrevision/{revision.pk}/change/").content.decode()
+    assert "A story" in page and 'name="title"' not in page  # shown, not editable
+    assert admin.post(f"/admin/blog/postrevision/{revision.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert PostRevision.objects.filter(pk=revision.pk).exists()
