@@ -38,6 +38,7 @@ async def test_an_editor_sets_up_two_factor_sign_in_and_signs_in_with_a_code(sta
         await screenshot(page, "two-factor-enrolment")
 
         await page.fill("input[name=code]", app.now())
+        await page.fill("input[name=password]", DEMO_PASSWORD)
         await page.click("form.auth-form button[type=submit]")
         codes = page.locator("ul.recovery-codes code")
         await expect(codes).to_have_count(10)

@@ -27,6 +27,11 @@ class AppCodeForm(forms.Form):
         max_length=16,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
+    # Asked here too, not only for removal: whoever holds a session left open must not tie the
+    # account to their own app, locking its owner out of the powers that need a code.
+    password = forms.CharField(
+        label="Your password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
 
 
 class PasswordForm(forms.Form):

@@ -34,6 +34,7 @@ from blog.accounts.views import address_limited_page
 
 MESSAGE_ON = "Two-factor sign-in is on. Keep your recovery codes somewhere safe."
 MESSAGE_OFF = "Two-factor sign-in is off."
+MESSAGE_CODE_AND_PASSWORD = "Enter the code your app shows and your password."  # noqa: S105 - a message
 MESSAGE_WRONG_PASSWORD = "That password is not right: nothing was changed."  # noqa: S105 - a message, not a password
 MESSAGE_SIGN_IN_AGAIN = "Your sign-in took too long to finish: enter your password again."
 MESSAGE_RECOVERY_CODE_USED = "You used a recovery code: {left} left. New ones are on your two-factor page."
@@ -91,7 +92,11 @@ async def two_factor_confirm(request: HttpRequest) -> HttpResponse:
     shown, in this answer only."""
     form = AppCodeForm(request.POST)
     if not form.is_valid():
-        return redirect("two_factor")
+        messages.error(request, MESSAGE_CODE_AND_PASSWORD)
+        return page_with_next("two_factor", next_url_of(request))
+    if not await password_confirms(request, request.user, form.cleaned_data["password"]):
+        messages.error(request, MESSAGE_WRONG_PASSWORD)
+        return page_with_next("two_factor", next_url_of(request))
     try:
         device, codes = await sync_to_async(services.totp_enrolment_confirm)(
             user=request.user, code=form.cleaned_data["code"]

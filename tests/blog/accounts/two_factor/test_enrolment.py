@@ -35,7 +35,9 @@ def test_the_page_shows_a_qr_code_of_the_otpauth_uri_and_the_secret(reader_clien
 
 def test_a_real_code_turns_it_on_and_shows_the_recovery_codes_once(reader_client, reader):
     secret = shown_secret(reader_client.get("/accounts/two-factor/").content.decode())
-    response = reader_client.post("/accounts/two-factor/confirm/", {"code": pyotp.TOTP(secret).now()})
+    response = reader_client.post(
+        "/accounts/two-factor/confirm/", {"code": pyotp.TOTP(secret).now(), "password": PASSWORD}
+    )
     assert response.status_code == 200
     codes = RECOVERY_CODE.findall(response.content.decode())
     assert len(codes) == 10 == len(set(codes))
@@ -54,7 +56,9 @@ def test_a_real_code_turns_it_on_and_shows_the_recovery_codes_once(reader_client
 
 def test_a_wrong_code_does_not_turn_it_on(reader_client, reader):
     reader_client.get("/accounts/two-factor/")
-    response = reader_client.post("/accounts/two-factor/confirm/", {"code": "000000"}, follow=True)
+    response = reader_client.post(
+        "/accounts/two-factor/confirm/", {"code": "000000", "password": PASSWORD}, follow=True
+    )
     assert "That code is not right" in response.content.decode()
     assert not TOTPDevice.objects.get(user=reader).confirmed
     assert not StaticToken.objects.exists()
@@ -113,3 +117,17 @@ def test_a_user_with_it_on_gets_no_new_secret(reader_client, reader):
     assert "data-secret" not in html and "<svg" not in html
     assert TOTPDevice.objects.filter(user=reader).count() == 1
     assert fresh_code(reader)  # the enrolled device still takes codes
+
+
+def test_turning_it_on_needs_the_password_too(reader_client, reader):
+    """Whoever holds a session left open must not tie the account to their own app."""
+    secret = shown_secret(reader_client.get("/accounts/two-factor/").content.decode())
+    code = pyotp.TOTP(secret).now()
+    for form, said in (
+        ({"code": code}, "Enter the code your app shows and your password."),
+        ({"code": code, "password": "not-the-password"}, "That password is not right: nothing was changed."),
+    ):
+        response = reader_client.post("/accounts/two-factor/confirm/", form, follow=True)
+        assert said in response.content.decode()
+        assert not TOTPDevice.objects.get(user=reader).confirmed
+    assert not StaticToken.objects.exists()
