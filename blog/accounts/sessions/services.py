@@ -49,10 +49,11 @@ def session_store(session_key: str | None = None) -> SessionBase:
     return import_module(settings.SESSION_ENGINE).SessionStore(session_key)
 
 
-def session_signin_record(*, request: HttpRequest, user: User) -> UserSession:
+def session_signin_record(*, request: HttpRequest, user: User, adopted: bool = False) -> UserSession:
     """Record the session login() has just made (its key is cycled already); maybe tell the owner by email.
 
-    Also the first request of a session made before sessions were recorded adopts it here.
+    `adopted`: a session signed in before sessions were recorded, found at its next request. It is
+    recorded the same way, but tells no one: it is not a new sign-in.
     """
     user_agent = request.META.get("HTTP_USER_AGENT", "")
     with transaction.atomic():
@@ -63,7 +64,8 @@ def session_signin_record(*, request: HttpRequest, user: User) -> UserSession:
             user_agent=user_agent[: UserSession._meta.get_field("user_agent").max_length],
             address=stored_address(client_address(request)),
         )
-        sign_in_notice_queue(row)
+        if not adopted:
+            sign_in_notice_queue(row)
     request.session[SESSION_ID_KEY] = row.public_id
     request.session[SESSION_SEEN_KEY] = int(time.time())
     return row
@@ -97,7 +99,7 @@ async def asession_seen(request: HttpRequest, user: User) -> None:
     public_id = await session.aget(SESSION_ID_KEY)
     if public_id is None:
         # Signed in before sessions were recorded, or by a path that bypassed login().
-        await sync_to_async(session_signin_record)(request=request, user=user)
+        await sync_to_async(session_signin_record)(request=request, user=user, adopted=True)
         return
     now = int(time.time())
     if now - await session.aget(SESSION_SEEN_KEY, 0) < SESSION_SEEN_INTERVAL.total_seconds():

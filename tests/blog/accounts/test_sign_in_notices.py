@@ -7,7 +7,8 @@ import re
 import pytest
 from django_tasks_db.models import DBTaskResult
 
-from blog.models import EmailDelivery
+from blog.accounts.sessions.services import SESSION_ID_KEY
+from blog.models import EmailDelivery, UserSession
 from blog.notifications.tasks import send_email_delivery
 from tests.blog.accounts.browsers import FIREFOX_ON_LINUX, SAFARI_ON_IPHONE, browser, public_id_of
 from tests.factories import make_user, make_verified_user
@@ -95,3 +96,18 @@ def test_an_address_changed_before_the_worker_sends_cancels_the_notice(mailoutbo
     send_due_notices()
     assert mailoutbox == []
     assert [notice.status for notice in sign_in_notices()] == [EmailDelivery.Status.CANCELLED]
+
+
+def test_sessions_signed_in_before_sign_ins_were_recorded_are_adopted_without_a_notice():
+    """At the first deploy every open session is new to the records, but none is a new sign-in."""
+    user = make_verified_user()
+    laptop, phone = browser(user, user_agent=FIREFOX_ON_LINUX), browser(user, user_agent=SAFARI_ON_IPHONE)
+    EmailDelivery.objects.all().delete()
+    UserSession.objects.all().delete()
+    for client in (laptop, phone):
+        session = client.session
+        del session[SESSION_ID_KEY]
+        session.save()
+        assert client.get("/blog/whoami/").status_code == 200
+    assert UserSession.objects.filter(user=user).count() == 2
+    assert sign_in_notices() == []
