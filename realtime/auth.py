@@ -25,7 +25,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from importlib import import_module
 from typing import Any
 
 from django.conf import settings
@@ -37,6 +36,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django_otp import DEVICE_ID_SESSION_KEY
 
+from blog.accounts.sessions.services import session_store
 from blog.accounts.two_factor import selectors as two_factor_selectors
 from blog.models import User
 from realtime.admission import HANDSHAKE_SCOPE_KEY, Handshake, HandshakeTooLate, check_in_time
@@ -50,11 +50,6 @@ class SessionRead:
     user: User | AnonymousUser
     # When the stored session expires, read with it; None when the store cannot say (not the database backend).
     expires_at: datetime | None = None
-
-
-def session_store(session_key: str | None) -> SessionBase:
-    # A key that is not a plausible session key (too short, empty) becomes None here, read as anonymous.
-    return import_module(settings.SESSION_ENGINE).SessionStore(session_key)
 
 
 def read_session(session: SessionBase, handshake: Handshake | None = None) -> SessionRead:

@@ -16,16 +16,10 @@ from blog.posts import selectors as post_selectors
 from blog.posts import services as post_services
 from blog.posts.diffs import post_diff
 from blog.posts.forms import PostEditForm
+from blog.posts.views import visible_post_or_404
 
 MESSAGE_SAVED = "Saved."
 MESSAGE_SAVED_AND_TOLD = "Saved. Its readers see that it was updated, with a link to what changed."
-
-
-async def visible_post_or_404(request: HttpRequest, post_id: int):
-    post = await post_selectors.visible_post(request.user, post_id)
-    if post is None:
-        raise Http404("No such post.")
-    return post
 
 
 @login_required

@@ -46,6 +46,8 @@ ENDED_REASON = "ended"
 
 
 def session_store(session_key: str | None = None) -> SessionBase:
+    """The store SESSION_ENGINE names; a key that is not a plausible session key (too short, empty)
+    becomes None, read as anonymous."""
     return import_module(settings.SESSION_ENGINE).SessionStore(session_key)
 
 

@@ -10,7 +10,7 @@
  * count and the button through the hooks live-comments.js gives it (commentBuilt, likeControl).
  */
 
-import { commentUrl, csrfToken, element, list, section, setBusy } from './page.js';
+import { commentForm, csrfToken, element, hiddenInput, list, section, setBusy } from './page.js';
 import { sendRequest, socketOpen } from './socket.js';
 
 const likeUrlPattern = section ? section.dataset.commentLikeUrl : '';
@@ -71,19 +71,10 @@ export function buildLikeForm(li) {
   const token = csrfToken();
   if (!token || !likeUrlPattern) return null;
   const id = Number(li.dataset.commentId);
-  const form = element('form', 'comment-like');
-  form.method = 'post';
-  form.action = commentUrl(likeUrlPattern, id);
-  const tokenInput = element('input');
-  tokenInput.type = 'hidden';
-  tokenInput.name = 'csrfmiddlewaretoken';
-  tokenInput.value = token;
-  const liked = element('input');
-  liked.type = 'hidden';
-  liked.name = 'liked';
+  const form = commentForm('comment-like', likeUrlPattern, id, token);
   const button = element('button', 'like-button', 'Like');
   button.type = 'submit';
-  form.append(tokenInput, liked, button);
+  form.append(hiddenInput('liked'), button);
   showPressed(form, likedIds.has(id));
   return form;
 }

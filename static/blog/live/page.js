@@ -67,6 +67,23 @@ export function element(tag, className, text) {
   return node;
 }
 
+// A form posted to a comment's URL, as the templates write it: its CSRF token first.
+export function commentForm(className, pattern, id, token) {
+  const form = element('form', className);
+  form.method = 'post';
+  form.action = commentUrl(pattern, id);
+  form.append(hiddenInput('csrfmiddlewaretoken', token));
+  return form;
+}
+
+export function hiddenInput(name, value) {
+  const input = element('input');
+  input.type = 'hidden';
+  input.name = name;
+  if (value !== undefined) input.value = value;
+  return input;
+}
+
 // The page carries URL patterns with a 0 in place of the id, so no URL is written here.
 export function commentUrl(pattern, id) {
   return pattern.replace('/0/', '/' + id + '/');

@@ -15,6 +15,7 @@
  */
 
 import {
+  commentForm,
   commentsUrl,
   commentUrl,
   countedIds,
@@ -187,16 +188,10 @@ function buildActions(li, controls) {
 }
 
 function buildDeleteForm(id, token) {
-  const deleteForm = element('form', 'comment-delete');
-  deleteForm.method = 'post';
-  deleteForm.action = commentUrl(deleteUrlPattern, id);
-  const tokenInput = element('input');
-  tokenInput.type = 'hidden';
-  tokenInput.name = 'csrfmiddlewaretoken';
-  tokenInput.value = token;
+  const deleteForm = commentForm('comment-delete', deleteUrlPattern, id, token);
   const button = element('button', 'link-button', 'Delete');
   button.type = 'submit';
-  deleteForm.append(tokenInput, button);
+  deleteForm.append(button);
   return deleteForm;
 }
 
